@@ -1,0 +1,2 @@
+/** Reported in robot presence and /version; kept in step with package.json by a test. */
+export const VERSION = '0.1.0';

@@ -1,0 +1,156 @@
+import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { FINAL_STATES, type JobPayload, type JobPayloadInput, jobPayload, type JobResult, type JobView } from '../core/job.js';
+import { type DataPlaneSettings, DEFAULT_DATA_PLANE, jobId as jobIdSchema, jobOptions, keys } from '../core/queue.js';
+import { jobView } from './view.js';
+
+export interface SubmitRequest {
+  queue: string;
+  /** Idempotency: submitting the same id twice runs the job once. */
+  jobId?: string;
+  payload: Omit<JobPayloadInput, 'v' | 'submittedAt'> & { submittedAt?: string };
+  priority?: number;
+  retries?: number;
+}
+
+export interface SubmitResult {
+  id: string;
+  queue: string;
+  /** False when a job with this id already existed and was left as it was. */
+  created: boolean;
+}
+
+interface JobRef {
+  queue: string;
+  cancelledWhileQueued?: { at: string; reason: string; view: JobView };
+}
+
+export type CancelOutcome = 'cancelled' | 'signalled' | 'finished' | 'not_found';
+
+/** Submits, reads and cancels jobs; the CLI, the API and the operator share it. */
+export class JobClient {
+  private readonly queues = new Map<string, Queue<JobPayload, JobResult>>();
+
+  constructor(
+    private readonly redis: Redis,
+    readonly settings: DataPlaneSettings = DEFAULT_DATA_PLANE,
+  ) {}
+
+  queue(name: string): Queue<JobPayload, JobResult> {
+    let q = this.queues.get(name);
+    if (!q) {
+      q = new Queue<JobPayload, JobResult>(name, { connection: this.redis, prefix: this.settings.prefix });
+      this.queues.set(name, q);
+    }
+    return q;
+  }
+
+  async submit(req: SubmitRequest): Promise<SubmitResult> {
+    const id = jobIdSchema.parse(req.jobId ?? randomUUID());
+    const payload = jobPayload.parse({ ...req.payload, v: 1, submittedAt: req.payload.submittedAt ?? new Date().toISOString() });
+    const ref: JobRef = { queue: req.queue };
+    // The reference goes first: a robot may finish the job before add() returns.
+    await this.redis.set(keys.jobRef(this.settings, id), JSON.stringify(ref), 'EX', this.settings.failedRetention.ageSeconds, 'NX');
+    const job = await this.queue(req.queue).add('run', payload, jobOptions(this.settings, { jobId: id, priority: req.priority, retries: req.retries }));
+    return { id, queue: req.queue, created: job.data?.submittedAt === payload.submittedAt };
+  }
+
+  private async ref(id: string): Promise<JobRef | undefined> {
+    const raw = await this.redis.get(keys.jobRef(this.settings, id));
+    return raw ? (JSON.parse(raw) as JobRef) : undefined;
+  }
+
+  async get(id: string): Promise<JobView | undefined> {
+    const ref = await this.ref(id);
+    if (!ref) return undefined;
+    if (ref.cancelledWhileQueued) return ref.cancelledWhileQueued.view;
+    const job = await this.queue(ref.queue).getJob(id);
+    if (!job) return undefined;
+    return jobView(job, await job.getState());
+  }
+
+  /**
+   * Cancels wherever the job is. A queued job is removed and remembered as cancelled, so a
+   * Robot scaled to zero is not woken up just to drop it; a running one is signalled and its
+   * robot stops the current node within a second.
+   */
+  async cancel(id: string, reason = 'cancelled by request'): Promise<CancelOutcome> {
+    const ref = await this.ref(id);
+    if (!ref) return 'not_found';
+    if (ref.cancelledWhileQueued) return 'finished';
+    await this.redis.set(keys.cancelFlag(this.settings, id), reason, 'EX', this.settings.failedRetention.ageSeconds);
+    await this.redis.publish(keys.cancelChannel(this.settings), JSON.stringify({ jobId: id, reason }));
+    const job = await this.queue(ref.queue).getJob(id);
+    if (!job) return 'not_found';
+    const state = await job.getState();
+    if (state === 'completed' || state === 'failed') return 'finished';
+    if (state === 'active') return 'signalled';
+    const view = jobView(job, state);
+    try {
+      await job.remove();
+    } catch {
+      // A robot took it in the meantime: the flag and the signal reach it there.
+      return 'signalled';
+    }
+    const now = new Date().toISOString();
+    const cancelledView: JobView = {
+      ...view,
+      state: 'cancelled',
+      finishedAt: now,
+      failedReason: reason,
+      result: { status: 'cancelled', variables: {}, nodes: [], startedAt: now, finishedAt: now, durationMs: 0, error: { code: 'cancelled', message: reason } },
+    };
+    const updated: JobRef = { ...ref, cancelledWhileQueued: { at: now, reason, view: cancelledView } };
+    await this.redis.set(keys.jobRef(this.settings, id), JSON.stringify(updated), 'EX', this.settings.failedRetention.ageSeconds);
+    return 'cancelled';
+  }
+
+  async logs(id: string): Promise<string[] | undefined> {
+    const ref = await this.ref(id);
+    if (!ref) return undefined;
+    const { logs } = await this.queue(ref.queue).getJobLogs(id, 0, -1);
+    return logs;
+  }
+
+  /** Retries a failed job from its checkpoint; false when it is not in the failed state. */
+  async retry(id: string): Promise<boolean> {
+    const ref = await this.ref(id);
+    if (!ref) return false;
+    const job = await this.queue(ref.queue).getJob(id);
+    if (!job || (await job.getState()) !== 'failed') return false;
+    await this.redis.del(keys.cancelFlag(this.settings, id));
+    await job.retry('failed');
+    return true;
+  }
+
+  /** Polls until the job reaches a final state; the poll interval grows from 5 ms to 250 ms. */
+  async waitFor(id: string, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<JobView> {
+    const deadline = Date.now() + (opts.timeoutMs ?? 24 * 3_600_000);
+    let delay = 5;
+    for (;;) {
+      const view = await this.get(id);
+      if (view && FINAL_STATES.has(view.state)) return view;
+      if (Date.now() > deadline) throw new Error(`job ${id} did not finish within ${opts.timeoutMs} ms (state: ${view?.state ?? 'unknown'})`);
+      if (opts.signal?.aborted) throw new Error('wait aborted');
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(250, delay * 2);
+    }
+  }
+
+  async counts(queue: string): Promise<{ waiting: number; active: number; delayed: number; failed: number; completed: number }> {
+    const c = await this.queue(queue).getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed', 'completed');
+    return {
+      waiting: (c.waiting ?? 0) + (c.prioritized ?? 0),
+      active: c.active ?? 0,
+      delayed: c.delayed ?? 0,
+      failed: c.failed ?? 0,
+      completed: c.completed ?? 0,
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    this.queues.clear();
+  }
+}

@@ -1,0 +1,180 @@
+import { type Job, UnrecoverableError, WaitingError } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { ProgressEvent } from '../core/events.js';
+import { InputError, resolveInputs } from '../core/inputs.js';
+import { type JobError, type JobPayload, jobPayload, type JobResult } from '../core/job.js';
+import type { Logger } from '../core/logger.js';
+import { keys } from '../core/queue.js';
+import { formatProblem, validateWorkflow } from '../core/validate.js';
+import { type Checkpoint, checkpoint as checkpointSchema } from '../core/checkpoint.js';
+import type { CheckpointStore } from '../dataplane/checkpoints.js';
+import type { EventLog } from '../dataplane/events.js';
+import { RunAborted } from './engine/errors.js';
+import { runWorkflow, type RunOutcome, type RunServices } from './engine/runner.js';
+import type { RobotConfig } from './config.js';
+import type { RobotMetrics } from './metrics.js';
+import { ProgressWriter } from './progress-writer.js';
+
+export interface ProcessorDeps {
+  cfg: RobotConfig;
+  queue: string;
+  redis: Redis;
+  checkpoints: CheckpointStore;
+  events: EventLog;
+  services: RunServices;
+  metrics: RobotMetrics;
+  logger: Logger;
+  /** Abort controllers of the jobs running here, by job id, for cancellation and drain. */
+  running: Map<string, AbortController>;
+}
+
+type FinalStatus = JobResult['status'];
+
+/** The BullMQ processor: one job attempt from payload check to result. */
+export function createProcessor(deps: ProcessorDeps) {
+  const { cfg, queue, redis, checkpoints, events, metrics, logger, running } = deps;
+  const robot = { id: cfg.id, name: cfg.name };
+  const now = () => new Date().toISOString();
+  const publish = (e: ProgressEvent) => void events.publish(e).catch((err: unknown) => logger.warn({ err }, 'could not publish event'));
+
+  return async (job: Job<JobPayload, JobResult>, token?: string, bullSignal?: AbortSignal): Promise<JobResult> => {
+    const jobId = String(job.id);
+    const log = logger.child({ job: jobId, robot: cfg.name });
+    const t0 = Date.now();
+    const startedAt = new Date(t0).toISOString();
+    if (job.attemptsStarted <= 1 && job.attemptsMade === 0) metrics.dispatchLatency.observe({ queue }, Math.max(0, t0 - job.timestamp) / 1000);
+
+    const end = async (status: FinalStatus, error: JobError | undefined, outcome?: RunOutcome): Promise<JobResult> => {
+      const result: JobResult = {
+        status,
+        variables: outcome?.variables ?? {},
+        nodes: outcome?.nodes ?? [],
+        startedAt,
+        finishedAt: now(),
+        durationMs: Date.now() - t0,
+        ...(outcome?.resumedAfter ? { resumedAfter: outcome.resumedAfter } : {}),
+        ...(error ? { error } : {}),
+        robot,
+      };
+      metrics.jobs.inc({ queue, status });
+      metrics.jobDuration.observe({ queue, status }, result.durationMs / 1000);
+      publish({ type: 'job.finished', jobId, queue, robotId: cfg.id, at: result.finishedAt, state: status, durationMs: result.durationMs, ...(error ? { error: error.message } : {}) });
+      log.info({ status, durationMs: result.durationMs, error: error?.message }, 'job finished');
+      return result;
+    };
+
+    /** Records a result that is not success on the job, then makes BullMQ fail it (retrying only node failures). */
+    const fail = async (status: Exclude<FinalStatus, 'succeeded'>, error: JobError, outcome?: RunOutcome): Promise<never> => {
+      const retryable = status === 'failed' && error.code === 'node_failed' && job.attemptsMade + 1 < (job.opts.attempts ?? 1);
+      const result = await end(status, error, outcome);
+      await job
+        .updateProgress({ state: retryable ? 'retrying' : status, finishedNodes: outcome?.checkpoint.finished.length ?? 0, totalNodes: 0, robot, result })
+        .catch(() => undefined);
+      if (!retryable && status !== 'failed') await checkpoints.clear(queue, jobId).catch(() => undefined);
+      if (retryable) throw new Error(error.message);
+      throw new UnrecoverableError(error.message);
+    };
+
+    const parsed = jobPayload.safeParse(job.data);
+    if (!parsed.success) {
+      const msg = `invalid job payload: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'payload'}: ${i.message}`).join('; ')}`;
+      return fail('failed', { code: 'invalid_payload', message: msg });
+    }
+    const payload = parsed.data;
+    const check = validateWorkflow(payload.workflow.spec);
+    if (!check.ok) {
+      return fail('failed', { code: 'invalid_workflow', message: `workflow "${payload.workflow.name}" is invalid: ${check.problems.map(formatProblem).join('; ')}` });
+    }
+
+    // One round trip for both: whether someone cancelled it while queued, and where an earlier attempt stopped.
+    const [cancelReason, rawCheckpoint] = await redis.mget(keys.cancelFlag(cfg.dataPlane, jobId), keys.checkpoint(cfg.dataPlane, queue, jobId));
+    if (cancelReason) return fail('cancelled', { code: 'cancelled', message: cancelReason });
+    const resume: Checkpoint | undefined = rawCheckpoint ? checkpointSchema.safeParse(JSON.parse(rawCheckpoint)).data : undefined;
+    if (!resume && payload.deadline && Date.parse(payload.deadline) < t0) {
+      return fail('failed', { code: 'deadline_exceeded', message: `deadline ${payload.deadline} passed before the job started` });
+    }
+    let variables: Record<string, unknown> = {};
+    if (!resume) {
+      try {
+        variables = resolveInputs(check.workflow.inputs, payload.variables);
+      } catch (err) {
+        if (err instanceof InputError) return fail('failed', { code: 'invalid_input', message: err.message });
+        throw err;
+      }
+    }
+
+    const controller = new AbortController();
+    running.set(jobId, controller);
+    metrics.running.inc({ queue });
+    const timeoutSeconds = payload.timeoutSeconds ?? cfg.defaultJobTimeoutSeconds;
+    const timer = setTimeout(() => controller.abort(new RunAborted('timed_out', `job timed out after ${timeoutSeconds} s`)), timeoutSeconds * 1000);
+    const onBullAbort = () => controller.abort(new RunAborted('cancelled', String(bullSignal?.reason ?? 'cancelled')));
+    bullSignal?.addEventListener('abort', onBullAbort, { once: true });
+    const progress = new ProgressWriter(job, cfg.progressIntervalMs);
+    const totalNodes = check.workflow.nodes.length;
+    let finishedNodes = resume?.finished.length ?? 0;
+    if (resume) {
+      metrics.resumed.inc({ queue });
+      log.info({ after: resume.finished.at(-1) }, 'resuming from checkpoint');
+    }
+    publish({ type: 'job.started', jobId, queue, robotId: cfg.id, at: startedAt, attempt: job.attemptsStarted, ...(resume?.finished.length ? { resumeAfter: resume.finished.at(-1) } : {}) });
+
+    let outcome: RunOutcome;
+    try {
+      outcome = await runWorkflow(check.workflow, {
+        jobId,
+        variables,
+        signal: controller.signal,
+        services: deps.services,
+        ...(resume ? { checkpoint: resume } : {}),
+        hooks: {
+          nodeStarted: (e) => {
+            publish({ type: 'node.started', jobId, queue, robotId: cfg.id, at: now(), nodeId: e.id, nodeType: e.type, attempt: e.attempt });
+            progress.update({ state: 'running', currentNode: e.id, finishedNodes, totalNodes, robot });
+          },
+          nodeFinished: (e) => {
+            metrics.nodeDuration.observe({ type: e.type, status: 'succeeded' }, e.durationMs / 1000);
+            publish({ type: 'node.finished', jobId, queue, robotId: cfg.id, at: now(), nodeId: e.id, nodeType: e.type, durationMs: e.durationMs });
+          },
+          nodeFailed: (e) => {
+            metrics.nodeDuration.observe({ type: e.type, status: 'failed' }, e.durationMs / 1000);
+            publish({ type: 'node.failed', jobId, queue, robotId: cfg.id, at: now(), nodeId: e.id, nodeType: e.type, durationMs: e.durationMs, error: e.error, willRetry: e.willRetry });
+          },
+          checkpoint: async (cp) => {
+            finishedNodes = cp.finished.length;
+            await checkpoints.save(queue, jobId, cp);
+          },
+          log: (entry) => {
+            log[entry.level]({ node: entry.nodeId }, entry.message);
+            void job.log(`${entry.at} ${entry.level.toUpperCase()} ${entry.nodeId ?? '-'} ${entry.message}`).catch(() => undefined);
+          },
+        },
+      });
+    } finally {
+      clearTimeout(timer);
+      bullSignal?.removeEventListener('abort', onBullAbort);
+      running.delete(jobId);
+      metrics.running.dec({ queue });
+      progress.cancel();
+    }
+
+    switch (outcome.status) {
+      case 'succeeded': {
+        await checkpoints.clear(queue, jobId);
+        return end('succeeded', undefined, outcome);
+      }
+      case 'shutdown': {
+        // Back to the queue with its checkpoint: another robot resumes it without waiting for the stall check.
+        log.info({ after: outcome.checkpoint.finished.at(-1) }, 'returning job to the queue for another robot');
+        await job.moveToWait(token);
+        throw new WaitingError();
+      }
+      case 'cancelled':
+        return fail('cancelled', { code: 'cancelled', message: outcome.error?.message ?? 'cancelled' }, outcome);
+      case 'timed_out':
+        return fail('timed_out', { code: 'timed_out', message: outcome.error?.message ?? 'timed out' }, outcome);
+      default:
+        return fail('failed', { code: 'node_failed', message: outcome.error?.message ?? 'failed', ...(outcome.error?.nodeId ? { nodeId: outcome.error.nodeId } : {}) }, outcome);
+    }
+  };
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what the project needs on a fresh Debian machine, and nothing when it is already there:
+# Debian's redis-server and chromium (with fonts for screenshots), then the npm packages.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+if [ -z "${CHROMIUM_PATH:-}" ] && ! command -v chromium >/dev/null 2>&1; then
+  need+=(chromium fonts-liberation)
+fi
+if [ ${#need[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "setup: installing Debian packages: ${need[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
+fi
+
+# npm ci only when the lock file changed since the last install.
+if [ ! -f node_modules/.rpa-lock-stamp ] || ! cmp -s package-lock.json node_modules/.rpa-lock-stamp; then
+  echo "setup: npm ci" >&2
+  npm ci --no-audit --no-fund >&2
+  cp package-lock.json node_modules/.rpa-lock-stamp
+fi
