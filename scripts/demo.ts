@@ -15,6 +15,7 @@ const root = join(import.meta.dirname, '..');
 
 async function redisAnswers(url: string): Promise<boolean> {
   const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  r.on('error', () => undefined);
   try {
     await r.connect();
     await r.ping();

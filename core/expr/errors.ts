@@ -11,13 +11,13 @@ function quote(expression: string): string {
  */
 export class ExpressionError extends Error {
   override readonly name = 'ExpressionError';
-  /** The full expression or template text that failed. */
+  /** The full expression (or, for template-level problems, template) text that failed. */
   readonly expression: string;
   /** The problem alone, without the quoted expression. */
   readonly detail: string;
 
-  constructor(detail: string, expression: string) {
-    super(`${detail} in expression \`${quote(expression)}\``);
+  constructor(detail: string, expression: string, kind: 'expression' | 'template' = 'expression') {
+    super(`${detail} in ${kind} \`${quote(expression)}\``);
     this.expression = expression;
     this.detail = detail;
   }

@@ -112,7 +112,7 @@ function isPrimitive(value: unknown): boolean {
 
 /** `==`: JavaScript loose equality between primitives, identity otherwise (no object coercion). */
 function looseEquals(a: unknown, b: unknown): boolean {
-  // eslint-disable-next-line eqeqeq -- the language's `==` is deliberately JavaScript's loose equality
+  // Deliberately JavaScript's loose equality, but only between primitives (no valueOf/toString calls).
   return isPrimitive(a) && isPrimitive(b) ? a == b : a === b;
 }
 

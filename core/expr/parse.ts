@@ -94,7 +94,7 @@ function convert(node: jsep.Expression, depth: number): Node {
       const [first, second] = body;
       if (!first) return fail('Empty expression');
       if (body.length === 1) return sub(first);
-      return fail(`Unexpected ${second ? sourceOf(second) : 'input'} after ${sourceOf(first)} (write a single expression; "in", "typeof" and "new" are not supported)`);
+      return fail(`Unexpected "${second ? sourceOf(second) : ''}" after "${sourceOf(first)}" (write one expression; "in", "typeof" and "new" are not supported)`);
     }
     case 'SequenceExpression':
       return fail('Only a single expression is allowed (found ",")');
@@ -129,8 +129,11 @@ function convertMember(node: jsep.MemberExpression, sub: (n: jsep.Expression) =>
 
 function convertCall(node: jsep.CallExpression, sub: (n: jsep.Expression) => Node): Node {
   const { callee } = node;
+  if (callee.type === 'MemberExpression') {
+    return fail(`Method calls are not allowed: "${sourceOf(callee)}(…)"; only built-in functions can be called`);
+  }
   if (callee.type !== 'Identifier') {
-    return fail(`Only built-in functions can be called; "${sourceOf(callee)}(…)" is not allowed (no method calls)`);
+    return fail(`Only built-in functions can be called by name, not "${sourceOf(callee)}(…)"`);
   }
   const { name } = callee as jsep.Identifier;
   const spec = FUNCTIONS.get(name);

@@ -6,6 +6,7 @@
 # per component records what was built).
 #
 # Usage: build.sh [k8s] [etcd] [kwok] [all]    (default: k8s etcd; CLUSTER_KWOK=1 adds kwok)
+#        build.sh --check [components]          (exit 0 if they are built at the pinned versions)
 #        build.sh --print-dir                   (prints the cache directory and exits)
 #
 # Versions are pinned in k8s/go.mod, etcd/go.mod and kwok/go.mod beside this script.
@@ -46,6 +47,9 @@ if [[ "${1:-}" == "--print-dir" ]]; then
   exit 0
 fi
 
+CHECK_ONLY=0
+if [[ "${1:-}" == "--check" ]]; then CHECK_ONLY=1; shift; fi
+
 want=()
 for a in "$@"; do
   case "$a" in
@@ -59,6 +63,21 @@ if [[ ${#want[@]} -eq 0 ]]; then
   [[ "${CLUSTER_KWOK:-0}" == "1" ]] && want+=(kwok)
 fi
 
+is_built() { # component version binaries...
+  local c="$1" v="$2"; shift 2
+  [[ "$(cat "$OUT/.stamp-$c" 2>/dev/null || true)" == "$v" ]] || return 1
+  local b
+  for b in "$@"; do [[ -x "$OUT/$b" ]] || return 1; done
+}
+is_built_k8s() { is_built k8s "$K8S_VERSION" kube-apiserver kube-controller-manager kube-scheduler kubectl; }
+is_built_etcd() { is_built etcd "$ETCD_VERSION" etcd; }
+is_built_kwok() { is_built kwok "$KWOK_VERSION" kwok && [[ -d "$OUT/kwok-stages" ]]; }
+
+if [[ $CHECK_ONLY -eq 1 ]]; then
+  for c in "${want[@]}"; do "is_built_$c" || exit 1; done
+  exit 0
+fi
+
 mkdir -p "$OUT"
 # One build at a time per cache directory: parallel `cluster.sh up` runs wait
 # for the first one's build instead of building twice.
@@ -69,13 +88,6 @@ flock 9
 NICE=(nice -n "${BUILD_NICE:-10}")
 # -p: parallel compile jobs (default: number of CPUs).
 GO_P=(-p "${BUILD_JOBS:-$(nproc)}")
-
-is_built() { # component version binaries...
-  local c="$1" v="$2"; shift 2
-  [[ "$(cat "$OUT/.stamp-$c" 2>/dev/null || true)" == "$v" ]] || return 1
-  local b
-  for b in "$@"; do [[ -x "$OUT/$b" ]] || return 1; done
-}
 
 # Prepares $OUT/src/<name>: a copy of the wrapper module (builds never touch the work tree).
 prepare_src() { # name
@@ -95,7 +107,7 @@ release_time() { # module version
 
 build_k8s() {
   local bins=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
-  if is_built k8s "$K8S_VERSION" "${bins[@]}"; then
+  if is_built_k8s; then
     log "kubernetes $K8S_VERSION already built in $OUT"
     return
   fi
@@ -139,7 +151,7 @@ build_k8s() {
 }
 
 build_etcd() {
-  if is_built etcd "$ETCD_VERSION" etcd; then
+  if is_built_etcd; then
     log "etcd $ETCD_VERSION already built in $OUT"
     return
   fi
@@ -154,7 +166,7 @@ build_etcd() {
 }
 
 build_kwok() {
-  if is_built kwok "$KWOK_VERSION" kwok && [[ -d "$OUT/kwok-stages" ]]; then
+  if is_built_kwok; then
     log "kwok $KWOK_VERSION already built in $OUT"
     return
   fi
