@@ -18,9 +18,13 @@ export class EventLog {
 
   /** Reads events after stream id `after` ('0' for the oldest kept), waiting up to `blockMs` for new ones. */
   async read(after: string, opts: { count?: number; blockMs?: number } = {}): Promise<Array<{ id: string; event: ProgressEvent }>> {
-    const args: Array<string | number> = ['COUNT', opts.count ?? 100];
-    if (opts.blockMs !== undefined) args.push('BLOCK', opts.blockMs);
-    const res = (await this.redis.call('XREAD', ...args, 'STREAMS', keys.events(this.settings), after)) as Array<[string, Array<[string, string[]]>]> | null;
+    const key = keys.events(this.settings);
+    const count = opts.count ?? 100;
+    // The typed xread normalises the reply; a raw call would get RESP3's map shape.
+    const res =
+      opts.blockMs === undefined
+        ? await this.redis.xread('COUNT', count, 'STREAMS', key, after)
+        : await this.redis.xread('COUNT', count, 'BLOCK', opts.blockMs, 'STREAMS', key, after);
     const out: Array<{ id: string; event: ProgressEvent }> = [];
     for (const [, entries] of res ?? []) {
       for (const [id, fields] of entries) {

@@ -23,6 +23,7 @@ export interface SubmitResult {
 
 interface JobRef {
   queue: string;
+  added?: boolean;
   cancelledWhileQueued?: { at: string; reason: string; view: JobView };
 }
 
@@ -49,11 +50,18 @@ export class JobClient {
   async submit(req: SubmitRequest): Promise<SubmitResult> {
     const id = jobIdSchema.parse(req.jobId ?? randomUUID());
     const payload = jobPayload.parse({ ...req.payload, v: 1, submittedAt: req.payload.submittedAt ?? new Date().toISOString() });
-    const ref: JobRef = { queue: req.queue };
-    // The reference goes first: a robot may finish the job before add() returns.
-    await this.redis.set(keys.jobRef(this.settings, id), JSON.stringify(ref), 'EX', this.settings.failedRetention.ageSeconds, 'NX');
-    const job = await this.queue(req.queue).add('run', payload, jobOptions(this.settings, { jobId: id, priority: req.priority, retries: req.retries }));
-    return { id, queue: req.queue, created: job.data?.submittedAt === payload.submittedAt };
+    const refKey = keys.jobRef(this.settings, id);
+    const ttl = this.settings.failedRetention.ageSeconds;
+    // The reference is the idempotency gate, and it goes first: a robot may finish the job before add() returns.
+    const fresh = await this.redis.set(refKey, JSON.stringify({ queue: req.queue, added: false } satisfies JobRef), 'EX', ttl, 'NX');
+    if (!fresh) {
+      const existing = await this.ref(id);
+      // `added: false` is a submit in flight or one that died between the two writes: adding again is safe, BullMQ keeps one job per id.
+      if (existing?.added !== false) return { id, queue: existing?.queue ?? req.queue, created: false };
+    }
+    await this.queue(req.queue).add('run', payload, jobOptions(this.settings, { jobId: id, priority: req.priority, retries: req.retries }));
+    await this.redis.set(refKey, JSON.stringify({ queue: req.queue, added: true } satisfies JobRef), 'EX', ttl, 'XX');
+    return { id, queue: req.queue, created: fresh !== null };
   }
 
   private async ref(id: string): Promise<JobRef | undefined> {
@@ -65,9 +73,12 @@ export class JobClient {
     const ref = await this.ref(id);
     if (!ref) return undefined;
     if (ref.cancelledWhileQueued) return ref.cancelledWhileQueued.view;
-    const job = await this.queue(ref.queue).getJob(id);
-    if (!job) return undefined;
-    return jobView(job, await job.getState());
+    // State first: a job read before its state could look unfinished yet be reported failed.
+    const q = this.queue(ref.queue);
+    const state = await q.getJobState(id);
+    const job = await q.getJob(id);
+    if (!job || state === 'unknown') return undefined;
+    return jobView(job, state);
   }
 
   /**

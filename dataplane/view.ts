@@ -17,7 +17,7 @@ export function jobView(job: Job<JobPayload, JobResult>, bullState: string): Job
     state: lifecycleState(bullState, job.attemptsMade, result),
     priority: fromBullPriority(job.opts.priority),
     attemptsMade: job.attemptsMade,
-    attemptsAllowed: job.opts.attempts ?? 1,
+    attemptsAllowed: Math.max(1, job.opts.attempts ?? 1),
     createdAt: iso(job.timestamp) ?? new Date(0).toISOString(),
     ...(job.processedOn ? { startedAt: iso(job.processedOn) } : {}),
     ...(job.finishedOn ? { finishedAt: iso(job.finishedOn) } : {}),

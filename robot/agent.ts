@@ -59,6 +59,7 @@ export class RobotAgent {
       metrics: this.metrics,
       logger: this.logger,
       running: this.running,
+      runningChanged: () => this.heartbeat?.touch(),
     });
     this.worker = new Worker<JobPayload, JobResult>(this.queue, processor, {
       connection: createRedis(cfg.redisUrl, { enableAutoPipelining: false }),

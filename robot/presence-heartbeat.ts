@@ -3,12 +3,16 @@ import type { RobotPresence } from '../core/presence.js';
 import type { PresenceStore } from '../dataplane/presence.js';
 import type { RobotConfig } from './config.js';
 
+const TOUCH_SPACING_MS = 1_000;
+
 /** Keeps this robot's presence key alive; when the process dies, the key expires on its own. */
 export class PresenceHeartbeat {
   private timer?: NodeJS.Timeout;
   private lastCpu = process.cpuUsage();
   private lastAt = performance.now();
   private readonly startedAt = new Date().toISOString();
+  private pending?: NodeJS.Timeout;
+  private lastBeat = 0;
   draining = false;
 
   constructor(
@@ -52,7 +56,22 @@ export class PresenceHeartbeat {
     };
   }
 
+  /**
+   * Refreshes presence soon after a job starts or ends, at most once a second, so readers
+   * see running jobs without every short job paying for a write.
+   */
+  touch(): void {
+    if (this.pending) return;
+    const wait = Math.max(0, this.lastBeat + TOUCH_SPACING_MS - performance.now());
+    this.pending = setTimeout(() => {
+      this.pending = undefined;
+      void this.beat();
+    }, wait);
+    this.pending.unref();
+  }
+
   async beat(): Promise<void> {
+    this.lastBeat = performance.now();
     try {
       await this.store.beat(this.snapshot());
     } catch (err) {
@@ -62,6 +81,7 @@ export class PresenceHeartbeat {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    clearTimeout(this.pending);
     await this.store.remove(this.cfg.id).catch(this.onError);
   }
 }

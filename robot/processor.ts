@@ -26,6 +26,8 @@ export interface ProcessorDeps {
   logger: Logger;
   /** Abort controllers of the jobs running here, by job id, for cancellation and drain. */
   running: Map<string, AbortController>;
+  /** Called when the set of running jobs changes. */
+  runningChanged?: () => void;
 }
 
 type FinalStatus = JobResult['status'];
@@ -105,6 +107,7 @@ export function createProcessor(deps: ProcessorDeps) {
 
     const controller = new AbortController();
     running.set(jobId, controller);
+    deps.runningChanged?.();
     metrics.running.inc({ queue });
     const timeoutSeconds = payload.timeoutSeconds ?? cfg.defaultJobTimeoutSeconds;
     const timer = setTimeout(() => controller.abort(new RunAborted('timed_out', `job timed out after ${timeoutSeconds} s`)), timeoutSeconds * 1000);
@@ -154,6 +157,7 @@ export function createProcessor(deps: ProcessorDeps) {
       clearTimeout(timer);
       bullSignal?.removeEventListener('abort', onBullAbort);
       running.delete(jobId);
+      deps.runningChanged?.();
       metrics.running.dec({ queue });
       progress.cancel();
     }

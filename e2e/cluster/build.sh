@@ -183,7 +183,7 @@ build_kwok() {
   mkdir -p "$OUT/kwok-stages"
   local s
   for s in node/fast pod/fast; do
-    find "$dir/kustomize/stage/$s" -name '*.yaml' ! -name kustomization.yaml -exec cp {} "$OUT/kwok-stages/" \;
+    find "$dir/kustomize/stage/$s" -maxdepth 1 -name '*.yaml' ! -name kustomization.yaml -exec cp {} "$OUT/kwok-stages/" \;
   done
   chmod -R u+w "$OUT/kwok-stages"
   echo "$KWOK_VERSION" > "$OUT/.stamp-kwok"
