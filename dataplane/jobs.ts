@@ -90,12 +90,13 @@ export class JobClient {
     const ref = await this.ref(id);
     if (!ref) return 'not_found';
     if (ref.cancelledWhileQueued) return 'finished';
-    await this.redis.set(keys.cancelFlag(this.settings, id), reason, 'EX', this.settings.failedRetention.ageSeconds);
-    await this.redis.publish(keys.cancelChannel(this.settings), JSON.stringify({ jobId: id, reason }));
     const job = await this.queue(ref.queue).getJob(id);
     if (!job) return 'not_found';
+    // The state is read before signalling: a robot may end the job before a later read.
     const state = await job.getState();
     if (state === 'completed' || state === 'failed') return 'finished';
+    await this.redis.set(keys.cancelFlag(this.settings, id), reason, 'EX', this.settings.failedRetention.ageSeconds);
+    await this.redis.publish(keys.cancelChannel(this.settings), JSON.stringify({ jobId: id, reason }));
     if (state === 'active') return 'signalled';
     const view = jobView(job, state);
     try {

@@ -53,7 +53,9 @@ export class HttpFixture {
       res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'try again' }));
       return;
     }
-    const delay = Number(url.searchParams.get('delayMs') ?? 0);
+    // delayFirstMs slows only the first hit of a path: a crashed run hangs there, its resumption does not.
+    const delayFirst = this.count(path) === 1 ? Number(url.searchParams.get('delayFirstMs') ?? 0) : 0;
+    const delay = Number(url.searchParams.get('delayMs') ?? 0) || delayFirst;
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ path, hit: this.count(path), query: Object.fromEntries(url.searchParams) }));
   }
