@@ -63,6 +63,11 @@ export const jobPayload = z.object({
   source: jobSource.default({ kind: 'cli' }),
 });
 export type JobPayload = z.infer<typeof jobPayload>;
+
+/** The payload with its workflow left unchecked, for readers that validate (and cache) the graph separately. */
+export const jobPayloadEnvelope = jobPayload.extend({
+  workflow: z.object({ name: z.string().min(1), spec: z.unknown(), hash: z.string().optional() }),
+});
 export type JobPayloadInput = z.input<typeof jobPayload>;
 
 export const nodeRun = z.object({

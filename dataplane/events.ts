@@ -4,19 +4,42 @@ import { type DataPlaneSettings, keys } from '../core/queue.js';
 
 /**
  * Progress events go to one capped Redis stream: readers can tail it live or read back
- * a little history, and its length stays bounded whatever the load.
+ * a little history, and its length stays bounded whatever the load. Events published in the
+ * same turn of the event loop share one stream entry (a JSON list), so a busy robot pays one
+ * Redis command per turn rather than one per event.
  */
 export class EventLog {
+  private pending: ProgressEvent[] = [];
+  private flushing?: Promise<void>;
+
   constructor(
     private readonly redis: Redis,
     private readonly settings: DataPlaneSettings,
+    private readonly onError: (err: unknown) => void = () => undefined,
   ) {}
 
-  publish(event: ProgressEvent): Promise<unknown> {
-    return this.redis.xadd(keys.events(this.settings), 'MAXLEN', '~', this.settings.eventStreamMaxLen, '*', 'e', JSON.stringify(event));
+  publish(event: ProgressEvent): void {
+    this.pending.push(event);
+    this.flushing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flush());
   }
 
-  /** Reads events after stream id `after` ('0' for the oldest kept), waiting up to `blockMs` for new ones. */
+  /** Writes what is pending now; resolves once it is in Redis. */
+  async flush(): Promise<void> {
+    const batch = this.pending;
+    this.pending = [];
+    this.flushing = undefined;
+    if (batch.length === 0) return;
+    try {
+      await this.redis.xadd(keys.events(this.settings), 'MAXLEN', '~', this.settings.eventStreamMaxLen, '*', 'e', JSON.stringify(batch));
+    } catch (err) {
+      this.onError(err);
+    }
+  }
+
+  /**
+   * Reads events after stream id `after` ('0' for the oldest kept), waiting up to `blockMs`
+   * for new ones. Events of one entry share its id: pass the last id seen to read on.
+   */
   async read(after: string, opts: { count?: number; blockMs?: number } = {}): Promise<Array<{ id: string; event: ProgressEvent }>> {
     const key = keys.events(this.settings);
     const count = opts.count ?? 100;
@@ -28,8 +51,11 @@ export class EventLog {
     const out: Array<{ id: string; event: ProgressEvent }> = [];
     for (const [, entries] of res ?? []) {
       for (const [id, fields] of entries) {
-        const parsed = progressEvent.safeParse(JSON.parse(fields[1] ?? 'null'));
-        if (parsed.success) out.push({ id, event: parsed.data });
+        const raw: unknown = JSON.parse(fields[1] ?? '[]');
+        for (const item of Array.isArray(raw) ? raw : [raw]) {
+          const parsed = progressEvent.safeParse(item);
+          if (parsed.success) out.push({ id, event: parsed.data });
+        }
       }
     }
     return out;

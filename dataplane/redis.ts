@@ -29,3 +29,4 @@ export async function pingRedis(redis: Redis, timeoutMs = 5_000): Promise<void> 
     clearTimeout(timer);
   }
 }
+

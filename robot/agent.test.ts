@@ -48,14 +48,10 @@ describe('robot agent on a real Redis', () => {
     const events = (await new EventLog(redis, settings).read('0', { count: 1000 })).map((e) => e.event).filter((e) => e.jobId === id);
     expect(events.map((e) => `${e.type}${'nodeId' in e ? `:${e.nodeId}` : ''}`)).toEqual([
       'job.started',
-      'node.started:start',
-      'node.finished:start',
       'node.started:hello',
       'node.finished:hello',
       'node.started:hold',
       'node.finished:hold',
-      'node.started:end',
-      'node.finished:end',
       'job.finished',
     ]);
     expect(await redis.exists(keys.checkpoint(settings, a.queue, id))).toBe(0);

@@ -14,6 +14,7 @@ import { RobotMetrics } from './metrics.js';
 import { PresenceHeartbeat } from './presence-heartbeat.js';
 import { createProcessor } from './processor.js';
 import { VERSION } from '../core/version.js';
+import { RecentCancels } from './recent-cancels.js';
 
 /**
  * A robot process: takes jobs from its Robot's queue, runs them, keeps its presence fresh
@@ -28,7 +29,9 @@ export class RobotAgent {
   private readonly redis: Redis;
   private readonly subscriber: Redis;
   private readonly running = new Map<string, AbortController>();
+  private readonly recentCancels = new RecentCancels();
   private readonly browsers: BrowserPool;
+  private readonly events: EventLog;
   private worker?: Worker<JobPayload, JobResult>;
   private heartbeat?: PresenceHeartbeat;
   private stopping?: Promise<void>;
@@ -40,6 +43,7 @@ export class RobotAgent {
     this.redis = createRedis(cfg.redisUrl);
     this.subscriber = createRedis(cfg.redisUrl, { enableAutoPipelining: false });
     this.browsers = new BrowserPool({ executablePath: cfg.chromiumPath, artifactsDir: cfg.artifactsDir });
+    this.events = new EventLog(this.redis, cfg.dataPlane, (err) => this.logger.warn({ err }, 'could not publish events'));
   }
 
   async start(): Promise<void> {
@@ -54,15 +58,17 @@ export class RobotAgent {
       queue: this.queue,
       redis: this.redis,
       checkpoints: new CheckpointStore(this.redis, settings),
-      events: new EventLog(this.redis, settings),
+      events: this.events,
       services: this.browsers,
       metrics: this.metrics,
       logger: this.logger,
       running: this.running,
       runningChanged: () => this.heartbeat?.touch(),
+      cancelledLately: (jobId) => this.recentCancels.get(jobId),
     });
     this.worker = new Worker<JobPayload, JobResult>(this.queue, processor, {
-      connection: createRedis(cfg.redisUrl, { enableAutoPipelining: false }),
+      // BullMQ does not close a connection it was handed, so it gets options and owns its own.
+      connection: { url: cfg.redisUrl, maxRetriesPerRequest: null },
       prefix: settings.prefix,
       concurrency: cfg.concurrency,
       lockDuration: settings.lockDurationMs,
@@ -90,6 +96,7 @@ export class RobotAgent {
   private onCancelMessage(message: string): void {
     try {
       const { jobId, reason } = JSON.parse(message) as { jobId: string; reason?: string };
+      this.recentCancels.add(jobId, reason ?? 'cancelled by request');
       const controller = this.running.get(jobId);
       if (controller) {
         this.logger.info({ job: jobId }, 'cancelling running job');
@@ -121,6 +128,7 @@ export class RobotAgent {
     await closing?.catch((err: unknown) => log.warn({ err }, 'worker close failed'));
     clearTimeout(timer);
     await this.heartbeat?.stop();
+    await this.events.flush();
     await this.browsers.close();
     await this.metrics.close();
     await this.subscriber.quit().catch(() => undefined);

@@ -2,10 +2,11 @@ import { type Job, UnrecoverableError, WaitingError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ProgressEvent } from '../core/events.js';
 import { InputError, resolveInputs } from '../core/inputs.js';
-import { type JobError, type JobPayload, jobPayload, type JobResult } from '../core/job.js';
+import { type JobError, type JobPayload, jobPayloadEnvelope, type JobResult } from '../core/job.js';
 import type { Logger } from '../core/logger.js';
 import { keys } from '../core/queue.js';
-import { formatProblem, validateWorkflow } from '../core/validate.js';
+import { formatProblem } from '../core/validate.js';
+import { ValidationCache } from './validation-cache.js';
 import { type Checkpoint, checkpoint as checkpointSchema } from '../core/checkpoint.js';
 import type { CheckpointStore } from '../dataplane/checkpoints.js';
 import type { EventLog } from '../dataplane/events.js';
@@ -28,6 +29,8 @@ export interface ProcessorDeps {
   running: Map<string, AbortController>;
   /** Called when the set of running jobs changes. */
   runningChanged?: () => void;
+  /** Whether a cancellation for this job reached this robot lately (it may have come before the job). */
+  cancelledLately: (jobId: string) => string | undefined;
 }
 
 type FinalStatus = JobResult['status'];
@@ -37,7 +40,8 @@ export function createProcessor(deps: ProcessorDeps) {
   const { cfg, queue, redis, checkpoints, events, metrics, logger, running } = deps;
   const robot = { id: cfg.id, name: cfg.name };
   const now = () => new Date().toISOString();
-  const publish = (e: ProgressEvent) => void events.publish(e).catch((err: unknown) => logger.warn({ err }, 'could not publish event'));
+  const validations = new ValidationCache();
+  const publish = (e: ProgressEvent) => events.publish(e);
 
   return async (job: Job<JobPayload, JobResult>, token?: string, bullSignal?: AbortSignal): Promise<JobResult> => {
     const jobId = String(job.id);
@@ -77,21 +81,27 @@ export function createProcessor(deps: ProcessorDeps) {
       throw new UnrecoverableError(error.message);
     };
 
-    const parsed = jobPayload.safeParse(job.data);
+    const parsed = jobPayloadEnvelope.safeParse(job.data);
     if (!parsed.success) {
       const msg = `invalid job payload: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'payload'}: ${i.message}`).join('; ')}`;
       return fail('failed', { code: 'invalid_payload', message: msg });
     }
     const payload = parsed.data;
-    const check = validateWorkflow(payload.workflow.spec);
+    const check = validations.validate(payload.workflow.spec);
     if (!check.ok) {
       return fail('failed', { code: 'invalid_workflow', message: `workflow "${payload.workflow.name}" is invalid: ${check.problems.map(formatProblem).join('; ')}` });
     }
 
-    // One round trip for both: whether someone cancelled it while queued, and where an earlier attempt stopped.
-    const [cancelReason, rawCheckpoint] = await redis.mget(keys.cancelFlag(cfg.dataPlane, jobId), keys.checkpoint(cfg.dataPlane, queue, jobId));
+    // A first attempt cannot have a checkpoint, and a cancellation racing its start reached this
+    // robot over pub/sub; only a job that ran before costs a read (flag and checkpoint in one).
+    const ranBefore = job.attemptsStarted > 1 || job.attemptsMade > 0;
+    const [flag, rawCheckpoint] = ranBefore
+      ? await redis.mget(keys.cancelFlag(cfg.dataPlane, jobId), keys.checkpoint(cfg.dataPlane, queue, jobId))
+      : [null, null];
+    const cancelReason = deps.cancelledLately(jobId) ?? flag;
     if (cancelReason) return fail('cancelled', { code: 'cancelled', message: cancelReason });
     const resume: Checkpoint | undefined = rawCheckpoint ? checkpointSchema.safeParse(JSON.parse(rawCheckpoint)).data : undefined;
+    let checkpointed = rawCheckpoint !== null;
     if (!resume && payload.deadline && Date.parse(payload.deadline) < t0) {
       return fail('failed', { code: 'deadline_exceeded', message: `deadline ${payload.deadline} passed before the job started` });
     }
@@ -145,6 +155,7 @@ export function createProcessor(deps: ProcessorDeps) {
           },
           checkpoint: async (cp) => {
             finishedNodes = cp.finished.length;
+            checkpointed = true;
             await checkpoints.save(queue, jobId, cp);
           },
           log: (entry) => {
@@ -164,7 +175,7 @@ export function createProcessor(deps: ProcessorDeps) {
 
     switch (outcome.status) {
       case 'succeeded': {
-        await checkpoints.clear(queue, jobId);
+        if (checkpointed) await checkpoints.clear(queue, jobId);
         return end('succeeded', undefined, outcome);
       }
       case 'shutdown': {

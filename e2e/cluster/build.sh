@@ -29,13 +29,15 @@ log() { printf '[build.sh %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 # The version a wrapper go.mod requires for a module path.
 pinned() { # go.mod module
-  sed -n "s|^require[[:space:]]\{1,\}$2[[:space:]]\{1,\}\(v[^[:space:]]*\).*|\1|p" "$1"
+  sed -n "s|^[[:space:]]*\(require[[:space:]]\{1,\}\)\{0,1\}$2[[:space:]]\{1,\}\(v[^[:space:]]*\).*|\2|p" "$1" | head -n 1
 }
 
 K8S_VERSION="$(pinned "$HERE/k8s/go.mod" k8s.io/kubernetes)"
 ETCD_VERSION="$(pinned "$HERE/etcd/go.mod" go.etcd.io/etcd/server/v3)"
 KWOK_VERSION="$(pinned "$HERE/kwok/go.mod" sigs.k8s.io/kwok)"
 [[ -n "$K8S_VERSION" && -n "$ETCD_VERSION" && -n "$KWOK_VERSION" ]] || { echo "build.sh: cannot read pinned versions" >&2; exit 1; }
+# Bump when this script's build flags change, to rebuild at the same versions.
+BUILD_REV=1
 # Staging modules are tagged v0.<minor>.<patch> for Kubernetes v1.<minor>.<patch>.
 STAGING_VERSION="v0.${K8S_VERSION#v1.}"
 
@@ -69,9 +71,9 @@ is_built() { # component version binaries...
   local b
   for b in "$@"; do [[ -x "$OUT/$b" ]] || return 1; done
 }
-is_built_k8s() { is_built k8s "$K8S_VERSION" kube-apiserver kube-controller-manager kube-scheduler kubectl; }
-is_built_etcd() { is_built etcd "$ETCD_VERSION" etcd; }
-is_built_kwok() { is_built kwok "$KWOK_VERSION" kwok && [[ -d "$OUT/kwok-stages" ]]; }
+is_built_k8s() { is_built k8s "$K8S_VERSION rev$BUILD_REV" kube-apiserver kube-controller-manager kube-scheduler kubectl; }
+is_built_etcd() { is_built etcd "$ETCD_VERSION rev$BUILD_REV" etcd; }
+is_built_kwok() { is_built kwok "$KWOK_VERSION rev$BUILD_REV" kwok && [[ -d "$OUT/kwok-stages" ]]; }
 
 if [[ $CHECK_ONLY -eq 1 ]]; then
   for c in "${want[@]}"; do "is_built_$c" || exit 1; done
@@ -101,7 +103,7 @@ prepare_src() { # name
 # Release date of a module version from the module cache's .info file (for a reproducible buildDate).
 release_time() { # module version
   local info
-  info="$(go mod download -json "$1@$2" | sed -n 's/.*"Info": "\(.*\)".*/\1/p')"
+  info="$(cd "$OUT" && go mod download -json "$1@$2" | sed -n 's/.*"Info": "\(.*\)".*/\1/p')"
   sed -n 's/.*"Time":"\([^"]*\)".*/\1/p' "$info" 2>/dev/null || true
 }
 
@@ -117,7 +119,8 @@ build_k8s() {
   # k8s.io/kubernetes' go.mod replaces its staging modules with ./staging/src/...,
   # which `go` ignores in a dependency: read that list from the .mod file in the
   # module cache and replace each one with its published v0.X.Y module.
-  gomod="$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
+  # (Run outside any module, so that the wrapper's unreplaced go.mod is not loaded.)
+  gomod="$(cd "$OUT" && go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
   [[ -f "$gomod" ]] || { echo "build.sh: go mod download k8s.io/kubernetes@$K8S_VERSION gave no go.mod" >&2; exit 1; }
   local staging=()
   mapfile -t staging < <(sed -n 's|^[[:space:]]*\(k8s\.io/[^[:space:]]*\)[[:space:]]*=>[[:space:]]*\./staging/.*|\1|p' "$gomod")
@@ -127,12 +130,13 @@ build_k8s() {
   for m in "${staging[@]}"; do edits+=("-replace=$m=$m@$STAGING_VERSION"); done
   (cd "$src" && go mod edit "${edits[@]}")
 
-  local minor date ldflags=() key val
+  local minor date ldflags=() key val kv
   minor="${K8S_VERSION#v1.}"; minor="${minor%%.*}"
   date="$(release_time k8s.io/kubernetes "$K8S_VERSION")"
   # The same -X flags as kubernetes' hack/lib/version.sh, so /version and
-  # `kubectl version` report the release instead of v0.0.0.
-  for kv in "gitVersion=$K8S_VERSION" "gitMajor=1" "gitMinor=$minor" "gitTreeState=clean" "buildDate=${date:-1970-01-01T00:00:00Z}"; do
+  # `kubectl version` report the release instead of v0.0.0. The module proxy
+  # does not say which git commit a release is, so gitCommit is left empty.
+  for kv in "gitVersion=$K8S_VERSION" "gitMajor=1" "gitMinor=$minor" "gitTreeState=clean" "gitCommit=" "buildDate=${date:-1970-01-01T00:00:00Z}"; do
     key="${kv%%=*}"; val="${kv#*=}"
     ldflags+=("-X k8s.io/component-base/version.$key=$val" "-X k8s.io/client-go/pkg/version.$key=$val")
   done
@@ -146,7 +150,7 @@ build_k8s() {
       -o "$OUT/.tmp-k8s/" "${pkgs[@]}")
   for m in "${bins[@]}"; do mv -f "$OUT/.tmp-k8s/$m" "$OUT/$m"; done
   rmdir "$OUT/.tmp-k8s"
-  echo "$K8S_VERSION" > "$OUT/.stamp-k8s"
+  echo "$K8S_VERSION rev$BUILD_REV" > "$OUT/.stamp-k8s"
   log "kubernetes $K8S_VERSION built"
 }
 
@@ -161,7 +165,7 @@ build_etcd() {
   (cd "$src" && CGO_ENABLED=0 "${NICE[@]}" go build -mod=mod "${GO_P[@]}" -trimpath -ldflags "-s -w" \
       -o "$OUT/etcd.tmp" go.etcd.io/etcd/server/v3)
   mv -f "$OUT/etcd.tmp" "$OUT/etcd"
-  echo "$ETCD_VERSION" > "$OUT/.stamp-etcd"
+  echo "$ETCD_VERSION rev$BUILD_REV" > "$OUT/.stamp-etcd"
   log "etcd $ETCD_VERSION built"
 }
 
@@ -186,7 +190,7 @@ build_kwok() {
     find "$dir/kustomize/stage/$s" -maxdepth 1 -name '*.yaml' ! -name kustomization.yaml -exec cp {} "$OUT/kwok-stages/" \;
   done
   chmod -R u+w "$OUT/kwok-stages"
-  echo "$KWOK_VERSION" > "$OUT/.stamp-kwok"
+  echo "$KWOK_VERSION rev$BUILD_REV" > "$OUT/.stamp-kwok"
   log "kwok $KWOK_VERSION built"
 }
 

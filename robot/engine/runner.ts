@@ -39,6 +39,7 @@ export interface RunOutcome {
 }
 
 const DEFAULT_MAX_STEPS = 100_000;
+const STRUCTURAL = new Set(['start', 'end']);
 const DEFAULT_NODE_TIMEOUT_MS = 5 * 60_000;
 
 /** Runs a validated workflow from its start, or from a checkpoint, to an outcome; never throws for run failures. */
@@ -113,6 +114,14 @@ class Run {
         this.cp.finished.push(qid);
         cur = nextCursor(g, node.id);
         await save(cur);
+        continue;
+      }
+
+      if (STRUCTURAL.has(node.type)) {
+        // start and end do nothing: no timers, events or checkpoint; a crash re-runs them for free.
+        this.cp.nodes.push({ id: qid, type: node.type, status: 'succeeded', attempts: 1, startedAt: new Date().toISOString(), durationMs: 0 });
+        this.cp.finished.push(qid);
+        cur = nextCursor(g, node.id);
         continue;
       }
 
