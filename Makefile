@@ -11,7 +11,7 @@ lint:
 	bash scripts/setup.sh && npm run --silent lint
 
 bench:
-	bash scripts/setup.sh && npx tsx bench/run.ts
+	bash scripts/setup.sh && npm run --silent bench
 
 setup:
 	bash scripts/setup.sh

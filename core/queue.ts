@@ -24,7 +24,9 @@ export const dataPlaneSettings = z.object({
   heartbeatIntervalMs: z.number().int().min(200).default(5_000),
   /** Per-job log lines kept in Redis. */
   keepLogs: z.number().int().min(0).default(1_000),
-  /** Progress events kept in the shared stream, approximately. */
+  /** How long a robot gathers progress events before writing them as one stream entry. */
+  eventFlushMs: z.number().int().min(0).max(1_000).default(5),
+  /** Progress events kept in the shared stream, approximately (counted in entries of up to a flush each). */
   eventStreamMaxLen: z.number().int().min(100).default(10_000),
 });
 export type DataPlaneSettings = z.infer<typeof dataPlaneSettings>;

@@ -4,9 +4,9 @@ import { type DataPlaneSettings, keys } from '../core/queue.js';
 
 /**
  * Progress events go to one capped Redis stream: readers can tail it live or read back
- * a little history, and its length stays bounded whatever the load. Events published in the
- * same turn of the event loop share one stream entry (a JSON list), so a busy robot pays one
- * Redis command per turn rather than one per event.
+ * a little history, and its length stays bounded whatever the load. Events published within
+ * `eventFlushMs` of each other share one stream entry (a JSON list), so a busy robot pays one
+ * Redis command per flush rather than one per event.
  */
 export class EventLog {
   private pending: ProgressEvent[] = [];
@@ -20,7 +20,7 @@ export class EventLog {
 
   publish(event: ProgressEvent): void {
     this.pending.push(event);
-    this.flushing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flush());
+    this.flushing ??= new Promise<void>((resolve) => setTimeout(resolve, this.settings.eventFlushMs)).then(() => this.flush());
   }
 
   /** Writes what is pending now; resolves once it is in Redis. */

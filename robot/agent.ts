@@ -10,6 +10,7 @@ import { createRedis, pingRedis } from '../dataplane/redis.js';
 import { BrowserPool } from './browser-pool.js';
 import type { RobotConfig } from './config.js';
 import { RunAborted } from './engine/errors.js';
+import type { LazyAbortController } from './engine/lazy-abort.js';
 import { RobotMetrics } from './metrics.js';
 import { PresenceHeartbeat } from './presence-heartbeat.js';
 import { createProcessor } from './processor.js';
@@ -28,7 +29,7 @@ export class RobotAgent {
   metricsPort?: number;
   private readonly redis: Redis;
   private readonly subscriber: Redis;
-  private readonly running = new Map<string, AbortController>();
+  private readonly running = new Map<string, LazyAbortController>();
   private readonly recentCancels = new RecentCancels();
   private readonly browsers: BrowserPool;
   private readonly events: EventLog;

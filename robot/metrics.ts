@@ -45,6 +45,28 @@ export class RobotMetrics {
     this.resumed = new Counter({ name: 'rpa_robot_resumed_jobs_total', help: 'Jobs resumed from a checkpoint after a crash or drain.', labelNames: ['queue'], registers });
   }
 
+  /**
+   * Label children bound once per queue: prom-client hashes the label set on every unbound
+   * call, which shows up at thousands of jobs a second.
+   */
+  forQueue(queue: string) {
+    const byStatus = <T>(make: (status: string) => T) => {
+      const cache = new Map<string, T>();
+      return (status: string): T => {
+        let c = cache.get(status);
+        if (!c) cache.set(status, (c = make(status)));
+        return c;
+      };
+    };
+    return {
+      dispatchLatency: this.dispatchLatency.labels({ queue }),
+      running: this.running.labels({ queue }),
+      resumed: this.resumed.labels({ queue }),
+      jobs: byStatus((status) => this.jobs.labels({ queue, status })),
+      jobDuration: byStatus((status) => this.jobDuration.labels({ queue, status })),
+    };
+  }
+
   /** Serves /metrics; port 0 picks a free port. Resolves to the bound port. */
   async listen(port: number, host: string): Promise<number> {
     this.server = createServer((req, res) => {

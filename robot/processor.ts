@@ -11,6 +11,8 @@ import { type Checkpoint, checkpoint as checkpointSchema } from '../core/checkpo
 import type { CheckpointStore } from '../dataplane/checkpoints.js';
 import type { EventLog } from '../dataplane/events.js';
 import { RunAborted } from './engine/errors.js';
+import { LazyAbortController } from './engine/lazy-abort.js';
+import { isoNow } from './iso-now.js';
 import { runWorkflow, type RunOutcome, type RunServices } from './engine/runner.js';
 import type { RobotConfig } from './config.js';
 import type { RobotMetrics } from './metrics.js';
@@ -26,7 +28,7 @@ export interface ProcessorDeps {
   metrics: RobotMetrics;
   logger: Logger;
   /** Abort controllers of the jobs running here, by job id, for cancellation and drain. */
-  running: Map<string, AbortController>;
+  running: Map<string, LazyAbortController>;
   /** Called when the set of running jobs changes. */
   runningChanged?: () => void;
   /** Whether a cancellation for this job reached this robot lately (it may have come before the job). */
@@ -39,16 +41,20 @@ type FinalStatus = JobResult['status'];
 export function createProcessor(deps: ProcessorDeps) {
   const { cfg, queue, redis, checkpoints, events, metrics, logger, running } = deps;
   const robot = { id: cfg.id, name: cfg.name };
-  const now = () => new Date().toISOString();
+  const now = isoNow;
   const validations = new ValidationCache();
+  const m = metrics.forQueue(queue);
   const publish = (e: ProgressEvent) => events.publish(e);
 
-  return async (job: Job<JobPayload, JobResult>, token?: string, bullSignal?: AbortSignal): Promise<JobResult> => {
+  // Two parameters on purpose: a third makes BullMQ build an AbortController per job, which we do not use
+  // (cancellation arrives over pub/sub).
+  return async (job: Job<JobPayload, JobResult>, token?: string): Promise<JobResult> => {
     const jobId = String(job.id);
-    const log = logger.child({ job: jobId, robot: cfg.name });
+    let childLogger: Logger | undefined;
+    const log = () => (childLogger ??= logger.child({ job: jobId }));
     const t0 = Date.now();
-    const startedAt = new Date(t0).toISOString();
-    if (job.attemptsStarted <= 1 && job.attemptsMade === 0) metrics.dispatchLatency.observe({ queue }, Math.max(0, t0 - job.timestamp) / 1000);
+    const startedAt = isoNow();
+    if (job.attemptsStarted <= 1 && job.attemptsMade === 0) m.dispatchLatency.observe(Math.max(0, t0 - job.timestamp) / 1000);
 
     const end = async (status: FinalStatus, error: JobError | undefined, outcome?: RunOutcome): Promise<JobResult> => {
       const result: JobResult = {
@@ -62,10 +68,15 @@ export function createProcessor(deps: ProcessorDeps) {
         ...(error ? { error } : {}),
         robot,
       };
-      metrics.jobs.inc({ queue, status });
-      metrics.jobDuration.observe({ queue, status }, result.durationMs / 1000);
+      m.jobs(status).inc();
+      m.jobDuration(status).observe(result.durationMs / 1000);
       publish({ type: 'job.finished', jobId, queue, robotId: cfg.id, at: result.finishedAt, state: status, durationMs: result.durationMs, ...(error ? { error: error.message } : {}) });
-      log.info({ status, durationMs: result.durationMs, error: error?.message }, 'job finished');
+      // Successes are the bulk and live in BullMQ and the event stream; logs carry the exceptions.
+      if (status === 'succeeded') {
+        if (logger.isLevelEnabled('debug')) log().debug({ status, durationMs: result.durationMs }, 'job finished');
+      } else {
+        log().info({ status, durationMs: result.durationMs, error: error?.message }, 'job finished');
+      }
       return result;
     };
 
@@ -115,20 +126,18 @@ export function createProcessor(deps: ProcessorDeps) {
       }
     }
 
-    const controller = new AbortController();
+    const controller = new LazyAbortController();
     running.set(jobId, controller);
     deps.runningChanged?.();
-    metrics.running.inc({ queue });
+    m.running.inc();
     const timeoutSeconds = payload.timeoutSeconds ?? cfg.defaultJobTimeoutSeconds;
     const timer = setTimeout(() => controller.abort(new RunAborted('timed_out', `job timed out after ${timeoutSeconds} s`)), timeoutSeconds * 1000);
-    const onBullAbort = () => controller.abort(new RunAborted('cancelled', String(bullSignal?.reason ?? 'cancelled')));
-    bullSignal?.addEventListener('abort', onBullAbort, { once: true });
     const progress = new ProgressWriter(job, cfg.progressIntervalMs);
     const totalNodes = check.workflow.nodes.length;
     let finishedNodes = resume?.finished.length ?? 0;
     if (resume) {
-      metrics.resumed.inc({ queue });
-      log.info({ after: resume.finished.at(-1) }, 'resuming from checkpoint');
+      m.resumed.inc();
+      log().info({ after: resume.finished.at(-1) }, 'resuming from checkpoint');
     }
     publish({ type: 'job.started', jobId, queue, robotId: cfg.id, at: startedAt, attempt: job.attemptsStarted, ...(resume?.finished.length ? { resumeAfter: resume.finished.at(-1) } : {}) });
 
@@ -137,7 +146,7 @@ export function createProcessor(deps: ProcessorDeps) {
       outcome = await runWorkflow(check.workflow, {
         jobId,
         variables,
-        signal: controller.signal,
+        signal: controller,
         services: deps.services,
         ...(resume ? { checkpoint: resume } : {}),
         hooks: {
@@ -159,17 +168,16 @@ export function createProcessor(deps: ProcessorDeps) {
             await checkpoints.save(queue, jobId, cp);
           },
           log: (entry) => {
-            log[entry.level]({ node: entry.nodeId }, entry.message);
+            log()[entry.level]({ node: entry.nodeId }, entry.message);
             void job.log(`${entry.at} ${entry.level.toUpperCase()} ${entry.nodeId ?? '-'} ${entry.message}`).catch(() => undefined);
           },
         },
       });
     } finally {
       clearTimeout(timer);
-      bullSignal?.removeEventListener('abort', onBullAbort);
       running.delete(jobId);
       deps.runningChanged?.();
-      metrics.running.dec({ queue });
+      m.running.dec();
       progress.cancel();
     }
 
@@ -180,7 +188,7 @@ export function createProcessor(deps: ProcessorDeps) {
       }
       case 'shutdown': {
         // Back to the queue with its checkpoint: another robot resumes it without waiting for the stall check.
-        log.info({ after: outcome.checkpoint.finished.at(-1) }, 'returning job to the queue for another robot');
+        log().info({ after: outcome.checkpoint.finished.at(-1) }, 'returning job to the queue for another robot');
         await job.moveToWait(token);
         throw new WaitingError();
       }

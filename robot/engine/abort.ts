@@ -41,7 +41,7 @@ export function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> 
   });
 }
 
-export function abortReason(signal: AbortSignal): Error {
+export function abortReason(signal: { reason: unknown }): Error {
   const r: unknown = signal.reason;
   return r instanceof Error ? r : new RunAborted('cancelled', String(r ?? 'aborted'));
 }

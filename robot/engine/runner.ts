@@ -6,6 +6,8 @@ import { handlers } from '../nodes/index.js';
 import { abortReason, raceAbort, sleep } from './abort.js';
 import { errorMessage, NodeFailed, NodeTimeout, RunAborted } from './errors.js';
 import { compileGraph, type CompiledGraph, successor } from './graph.js';
+import { type RunSignal, signalOf } from './lazy-abort.js';
+import { isoNow } from '../iso-now.js';
 import type { Checkpoint, Cursor, NodeContext, NodeOutcome, RunHooks, Variables } from './types.js';
 
 /** Side-effecting services a run needs; the robot and `rpa run` provide them. */
@@ -18,7 +20,8 @@ export interface RunServices {
 export interface RunOptions {
   jobId: string;
   variables: Variables;
-  signal: AbortSignal;
+  /** Aborts the run: cancellation, job timeout or shutdown, with a RunAborted reason. */
+  signal: RunSignal;
   services: RunServices;
   hooks?: RunHooks;
   /** Resume point from an earlier, interrupted run of the same job. */
@@ -119,7 +122,7 @@ class Run {
 
       if (STRUCTURAL.has(node.type)) {
         // start and end do nothing: no timers, events or checkpoint; a crash re-runs them for free.
-        this.cp.nodes.push({ id: qid, type: node.type, status: 'succeeded', attempts: 1, startedAt: new Date().toISOString(), durationMs: 0 });
+        this.cp.nodes.push({ id: qid, type: node.type, status: 'succeeded', attempts: 1, startedAt: isoNow(), durationMs: 0 });
         this.cp.finished.push(qid);
         cur = nextCursor(g, node.id);
         continue;
@@ -205,7 +208,7 @@ class Run {
         const willRetry = attempt < attempts;
         this.opts.hooks?.nodeFailed?.({ ...event, durationMs: performance.now() - a0, error: lastError, willRetry });
         this.log('warn', `attempt ${attempt}/${attempts} failed: ${lastError}`, qid);
-        if (willRetry && backoffMs > 0) await sleep(backoffMs * 2 ** (attempt - 1), this.opts.signal);
+        if (willRetry && backoffMs > 0) await sleep(backoffMs * 2 ** (attempt - 1), signalOf(this.opts.signal));
       }
     }
     this.cp.nodes.push({ id: qid, type: node.type, status: 'failed', attempts, startedAt, durationMs: performance.now() - t0, error: lastError });
@@ -215,7 +218,7 @@ class Run {
   private async attempt(handler: NonNullable<ReturnType<typeof handlers.get>>, node: NodeSpec, qid: string, timeoutMs: number) {
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(new NodeTimeout(timeoutMs)), timeoutMs);
-    const signal = AbortSignal.any([this.opts.signal, timeout.signal]);
+    const signal = AbortSignal.any([signalOf(this.opts.signal), timeout.signal]);
     try {
       const vars = this.cp.variables;
       const raw = handler.render === 'all' ? renderValue(node.params, vars) : node.params;
