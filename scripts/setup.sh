@@ -20,6 +20,11 @@ fi
 # npm ci only when the lock file changed since the last install.
 if [ ! -f node_modules/.rpa-lock-stamp ] || ! cmp -s package-lock.json node_modules/.rpa-lock-stamp; then
   echo "setup: npm ci" >&2
-  npm ci --no-audit --no-fund >&2
+  # The registry mirror here lacks msgpackr-extract's macOS/Windows builds (404), so the lock file
+  # cannot list them and npm 11's ci refuses it; install from the same lock file instead.
+  if ! npm ci --no-audit --no-fund >&2 2>/tmp/rpa-npm-ci.log; then
+    echo "setup: npm ci refused the lock file ($(grep -m1 'Missing' /tmp/rpa-npm-ci.log || echo 'see /tmp/rpa-npm-ci.log')); npm install --no-save" >&2
+    npm install --no-audit --no-fund --no-save >&2
+  fi
   cp package-lock.json node_modules/.rpa-lock-stamp
 fi
