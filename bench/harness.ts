@@ -3,6 +3,7 @@ import { type Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { dataPlaneSettings, type DataPlaneSettings, jobOptions, queueName } from '../core/queue.js';
 import { validateWorkflow } from '../core/validate.js';
+import { contentHash } from '../core/hash.js';
 import type { WorkflowSpec } from '../core/workflow.js';
 import { EventLog } from '../dataplane/events.js';
 import { JobClient } from '../dataplane/jobs.js';
@@ -55,7 +56,7 @@ export function startBareWorker(redisUrl: string, settings: DataPlaneSettings, q
 /** Adds n jobs the way `rpa submit` shapes them (same options, same payload), in bulk. */
 export async function fillQueue(redis: Redis, settings: DataPlaneSettings, queue: string, n: number): Promise<Queue> {
   const q = new Queue(queue, { connection: redis, prefix: settings.prefix });
-  const payload = { v: 1, workflow: { name: 'noop', spec: NOOP }, variables: {}, submittedAt: new Date().toISOString(), source: { kind: 'cli' } };
+  const payload = { v: 1, workflow: { name: 'noop', spec: NOOP, hash: contentHash(NOOP) }, variables: {}, submittedAt: new Date().toISOString(), source: { kind: 'cli' } };
   for (let i = 0; i < n; i += 500) {
     const batch = Array.from({ length: Math.min(500, n - i) }, (_, k) => ({
       name: 'run',

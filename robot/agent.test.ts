@@ -187,7 +187,8 @@ describe('robot agent on a real Redis', () => {
     const { id } = await client.submit({ queue: b.queue, payload: payload(chain([])) });
     await client.waitFor(id, { timeoutMs: 5_000 });
     const text = await (await fetch(`http://127.0.0.1:${b.metricsPort}/metrics`)).text();
-    expect(text).toMatch(/rpa_robot_jobs_total\{.*status="succeeded".*\} [1-9]/);
+    expect(text).toMatch(/rpa_robot_job_duration_seconds_count\{.*status="succeeded".*\} [1-9]/);
+    expect(text).toMatch(/rpa_robot_running_jobs\{.*\} 0/);
     expect(text).toContain('rpa_robot_job_slots');
     expect(text).toContain('rpa_robot_dispatch_latency_seconds_bucket');
   });

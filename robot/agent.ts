@@ -10,7 +10,7 @@ import { createRedis, pingRedis } from '../dataplane/redis.js';
 import { BrowserPool } from './browser-pool.js';
 import type { RobotConfig } from './config.js';
 import { RunAborted } from './engine/errors.js';
-import type { LazyAbortController } from './engine/lazy-abort.js';
+import { RunningJobs } from './running-jobs.js';
 import { RobotMetrics } from './metrics.js';
 import { PresenceHeartbeat } from './presence-heartbeat.js';
 import { createProcessor } from './processor.js';
@@ -29,7 +29,7 @@ export class RobotAgent {
   metricsPort?: number;
   private readonly redis: Redis;
   private readonly subscriber: Redis;
-  private readonly running = new Map<string, LazyAbortController>();
+  private readonly running = new RunningJobs();
   private readonly recentCancels = new RecentCancels();
   private readonly browsers: BrowserPool;
   private readonly events: EventLog;
@@ -41,6 +41,7 @@ export class RobotAgent {
     this.queue = queueName(cfg.namespace, cfg.name);
     this.logger = createLogger('robot', { robot: cfg.name, robotId: cfg.id, queue: this.queue });
     this.metrics = new RobotMetrics({ robot: cfg.name, namespace: cfg.namespace });
+    this.metrics.runningNow = () => this.running.size;
     this.redis = createRedis(cfg.redisUrl);
     this.subscriber = createRedis(cfg.redisUrl, { enableAutoPipelining: false });
     this.browsers = new BrowserPool({ executablePath: cfg.chromiumPath, artifactsDir: cfg.artifactsDir });
@@ -80,7 +81,7 @@ export class RobotAgent {
     this.worker.on('error', (err) => this.logger.error({ err }, 'worker error'));
     this.metrics.slots.set({ queue: this.queue }, cfg.concurrency);
 
-    this.heartbeat = new PresenceHeartbeat(new PresenceStore(this.redis, settings), cfg, () => [...this.running.keys()], VERSION, (err) =>
+    this.heartbeat = new PresenceHeartbeat(new PresenceStore(this.redis, settings), cfg, () => this.running.ids(), VERSION, (err) =>
       this.logger.warn({ err }, 'presence heartbeat failed'),
     );
     this.heartbeat.start();
@@ -91,14 +92,14 @@ export class RobotAgent {
   }
 
   runningJobs(): string[] {
-    return [...this.running.keys()];
+    return this.running.ids();
   }
 
   private onCancelMessage(message: string): void {
     try {
       const { jobId, reason } = JSON.parse(message) as { jobId: string; reason?: string };
       this.recentCancels.add(jobId, reason ?? 'cancelled by request');
-      const controller = this.running.get(jobId);
+      const controller = this.running.controller(jobId);
       if (controller) {
         this.logger.info({ job: jobId }, 'cancelling running job');
         controller.abort(new RunAborted('cancelled', reason ?? 'cancelled by request'));
@@ -121,10 +122,10 @@ export class RobotAgent {
     log.info({ running: this.running.size, graceMs }, 'draining');
     const closing = this.worker?.close();
     const timer = setTimeout(() => {
-      for (const [jobId, c] of this.running) {
+      this.running.abortAll((jobId) => {
         log.warn({ job: jobId }, 'grace period over: checkpointing job back to the queue');
-        c.abort(new RunAborted('shutdown', 'robot is shutting down'));
-      }
+        return new RunAborted('shutdown', 'robot is shutting down');
+      });
     }, graceMs);
     await closing?.catch((err: unknown) => log.warn({ err }, 'worker close failed'));
     clearTimeout(timer);

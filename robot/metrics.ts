@@ -5,11 +5,12 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 /** The robot's Prometheus metrics; names follow Prometheus conventions (units, _total). */
 export class RobotMetrics {
   readonly registry = new Registry();
-  readonly jobs: Counter<'queue' | 'status'>;
   readonly jobDuration: Histogram<'queue' | 'status'>;
   readonly dispatchLatency: Histogram<'queue'>;
   readonly nodeDuration: Histogram<'type' | 'status'>;
-  readonly running: Gauge<'queue'>;
+  readonly running: Gauge;
+  /** Set by the agent: how many jobs run now. */
+  runningNow: () => number = () => 0;
   readonly slots: Gauge<'queue'>;
   readonly resumed: Counter<'queue'>;
   private server?: Server;
@@ -18,10 +19,10 @@ export class RobotMetrics {
     this.registry.setDefaultLabels(labels);
     collectDefaultMetrics({ register: this.registry, prefix: 'rpa_robot_' });
     const registers = [this.registry];
-    this.jobs = new Counter({ name: 'rpa_robot_jobs_total', help: 'Jobs finished by this robot, by final status.', labelNames: ['queue', 'status'], registers });
     this.jobDuration = new Histogram({
       name: 'rpa_robot_job_duration_seconds',
-      help: 'Run time of a job attempt on this robot.',
+      // Its _count is the jobs finished by status: a separate counter would cost another update per job.
+      help: 'Run time of a job attempt on this robot, by final status.',
       labelNames: ['queue', 'status'],
       buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 1800],
       registers,
@@ -40,7 +41,13 @@ export class RobotMetrics {
       buckets: [0.001, 0.01, 0.1, 0.5, 1, 5, 30, 120],
       registers,
     });
-    this.running = new Gauge({ name: 'rpa_robot_running_jobs', help: 'Jobs running on this robot now.', labelNames: ['queue'], registers });
+    // Read at scrape time rather than kept up to date per job.
+    this.running = new Gauge({
+      name: 'rpa_robot_running_jobs',
+      help: 'Jobs running on this robot now.',
+      registers,
+      collect: () => this.running.set(this.runningNow()),
+    });
     this.slots = new Gauge({ name: 'rpa_robot_job_slots', help: 'Jobs this robot runs at once (its concurrency).', labelNames: ['queue'], registers });
     this.resumed = new Counter({ name: 'rpa_robot_resumed_jobs_total', help: 'Jobs resumed from a checkpoint after a crash or drain.', labelNames: ['queue'], registers });
   }
@@ -60,9 +67,7 @@ export class RobotMetrics {
     };
     return {
       dispatchLatency: this.dispatchLatency.labels({ queue }),
-      running: this.running.labels({ queue }),
       resumed: this.resumed.labels({ queue }),
-      jobs: byStatus((status) => this.jobs.labels({ queue, status })),
       jobDuration: byStatus((status) => this.jobDuration.labels({ queue, status })),
     };
   }

@@ -10,8 +10,8 @@ import { ValidationCache } from './validation-cache.js';
 import { type Checkpoint, checkpoint as checkpointSchema } from '../core/checkpoint.js';
 import type { CheckpointStore } from '../dataplane/checkpoints.js';
 import type { EventLog } from '../dataplane/events.js';
-import { RunAborted } from './engine/errors.js';
 import { LazyAbortController } from './engine/lazy-abort.js';
+import type { RunningJobs } from './running-jobs.js';
 import { isoNow } from './iso-now.js';
 import { runWorkflow, type RunOutcome, type RunServices } from './engine/runner.js';
 import type { RobotConfig } from './config.js';
@@ -27,8 +27,8 @@ export interface ProcessorDeps {
   services: RunServices;
   metrics: RobotMetrics;
   logger: Logger;
-  /** Abort controllers of the jobs running here, by job id, for cancellation and drain. */
-  running: Map<string, LazyAbortController>;
+  /** The jobs running here, for cancellation, timeouts and drain. */
+  running: RunningJobs;
   /** Called when the set of running jobs changes. */
   runningChanged?: () => void;
   /** Whether a cancellation for this job reached this robot lately (it may have come before the job). */
@@ -68,7 +68,6 @@ export function createProcessor(deps: ProcessorDeps) {
         ...(error ? { error } : {}),
         robot,
       };
-      m.jobs(status).inc();
       m.jobDuration(status).observe(result.durationMs / 1000);
       publish({ type: 'job.finished', jobId, queue, robotId: cfg.id, at: result.finishedAt, state: status, durationMs: result.durationMs, ...(error ? { error: error.message } : {}) });
       // Successes are the bulk and live in BullMQ and the event stream; logs carry the exceptions.
@@ -98,7 +97,7 @@ export function createProcessor(deps: ProcessorDeps) {
       return fail('failed', { code: 'invalid_payload', message: msg });
     }
     const payload = parsed.data;
-    const check = validations.validate(payload.workflow.spec);
+    const check = validations.validate(payload.workflow.spec, payload.workflow.hash);
     if (!check.ok) {
       return fail('failed', { code: 'invalid_workflow', message: `workflow "${payload.workflow.name}" is invalid: ${check.problems.map(formatProblem).join('; ')}` });
     }
@@ -127,11 +126,9 @@ export function createProcessor(deps: ProcessorDeps) {
     }
 
     const controller = new LazyAbortController();
-    running.set(jobId, controller);
-    deps.runningChanged?.();
-    m.running.inc();
     const timeoutSeconds = payload.timeoutSeconds ?? cfg.defaultJobTimeoutSeconds;
-    const timer = setTimeout(() => controller.abort(new RunAborted('timed_out', `job timed out after ${timeoutSeconds} s`)), timeoutSeconds * 1000);
+    running.add(jobId, controller, timeoutSeconds);
+    deps.runningChanged?.();
     const progress = new ProgressWriter(job, cfg.progressIntervalMs);
     const totalNodes = check.workflow.nodes.length;
     let finishedNodes = resume?.finished.length ?? 0;
@@ -174,10 +171,8 @@ export function createProcessor(deps: ProcessorDeps) {
         },
       });
     } finally {
-      clearTimeout(timer);
       running.delete(jobId);
       deps.runningChanged?.();
-      m.running.dec();
       progress.cancel();
     }
 
