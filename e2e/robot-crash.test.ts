@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventLog } from '../dataplane/events.js';
+import { PresenceStore } from '../dataplane/presence.js';
 import { HttpFixture } from '../test/helpers/http-fixture.js';
 import { botQueue, chain, eventually, JobClient, newRedis, payload, redisUrl, testDataPlane } from '../test/helpers/dataplane.js';
 import { childEnv, type RobotProcess, spawnRobot, stopRobot } from '../test/helpers/robot-process.js';
@@ -34,6 +35,8 @@ describe('a robot killed with SIGKILL mid-job', () => {
     const { id } = await client.submit({ queue: botQueue('crashy'), payload: payload(wf, { variables: { slow: 30_000 } }) });
     // n3 is in flight: n1 and n2 are finished and checkpointed.
     await eventually(async () => (http.count('/c/3') === 1 ? true : undefined), 15_000, 'node n3 to start');
+    const presence = new PresenceStore(redis, settings);
+    expect((await presence.list()).find((p) => p.id === 'crashy-1')).toBeDefined();
     first.child.kill('SIGKILL');
     const killedAt = Date.now();
     await first.exited;
@@ -56,5 +59,8 @@ describe('a robot killed with SIGKILL mid-job', () => {
     expect(http.count('/c/4')).toBe(1);
     expect(http.count('/c/5')).toBe(1);
     expect(retakeMs).toBeLessThan(20_000);
+    // Nobody deregistered the dead robot: its presence simply expires.
+    await eventually(async () => ((await presence.list()).some((p) => p.id === 'crashy-1') ? undefined : true), 20_000, 'presence to expire');
+    expect((await presence.list()).map((p) => p.id)).toEqual(['crashy-2']);
   });
 });
