@@ -1,0 +1,3 @@
+export * from './types.js';
+export * from './structural.js';
+export * from './build.js';
