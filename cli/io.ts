@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { loadWorkflow, ManifestError } from '../core/manifest.js';
+import type { NodeRun } from '../core/job.js';
 import type { WorkflowManifest } from '../core/workflow.js';
 
 /** A failure the user caused: printed as a message, no stack, with this exit code. */
@@ -41,4 +42,14 @@ export function ms(n: number): string {
 export function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+}
+
+/** The per-node timings table `rpa run` and `rpa job get` print. */
+export function nodeTable(nodes: readonly NodeRun[]): string {
+  return table([['NODE', 'TYPE', 'STATUS', 'ATTEMPTS', 'DURATION'], ...nodes.map((n) => [n.id, n.type, n.status, String(n.attempts), ms(n.durationMs)])]);
+}
+
+export function printVariables(variables: Record<string, unknown>): void {
+  process.stdout.write('\nvariables:\n');
+  for (const [k, v] of Object.entries(variables)) process.stdout.write(`  ${k} = ${JSON.stringify(v)}\n`);
 }

@@ -30,3 +30,18 @@ export async function pingRedis(redis: Redis, timeoutMs = 5_000): Promise<void> 
   }
 }
 
+
+/** Whether a Redis answers PING at `url` right now: one try, no retries, no error events left behind. */
+export async function redisAnswers(url: string): Promise<boolean> {
+  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  r.on('error', () => undefined);
+  try {
+    await r.connect();
+    await r.ping();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    r.disconnect();
+  }
+}

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { Redis } from 'ioredis';
+import { redisAnswers } from '../dataplane/redis.js';
 
 export interface RedisHandle {
   url: string;
@@ -22,18 +22,8 @@ export async function freePort(): Promise<number> {
 
 async function waitForPing(url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    r.on('error', () => undefined);
-    try {
-      await r.connect();
-      await r.ping();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw new Error(`Redis at ${url} did not answer: ${String(err)}`);
-    } finally {
-      r.disconnect();
-    }
+  while (!(await redisAnswers(url))) {
+    if (Date.now() > deadline) throw new Error(`Redis at ${url} did not answer within ${timeoutMs} ms`);
     await new Promise((res) => setTimeout(res, 50));
   }
 }

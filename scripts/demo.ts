@@ -6,26 +6,13 @@ import { Redis } from 'ioredis';
 import { contentHash } from '../core/hash.js';
 import { queueName } from '../core/queue.js';
 import { JobClient } from '../dataplane/jobs.js';
+import { redisAnswers } from '../dataplane/redis.js';
 import { readWorkflowFile } from '../cli/io.js';
 import { printJobView } from '../cli/commands/job.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const ROBOT = 'demo';
 const root = join(import.meta.dirname, '..');
-
-async function redisAnswers(url: string): Promise<boolean> {
-  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  r.on('error', () => undefined);
-  try {
-    await r.connect();
-    await r.ping();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    r.disconnect();
-  }
-}
 
 async function ensureRedis(): Promise<ChildProcess | undefined> {
   if (await redisAnswers(REDIS_URL)) {

@@ -3,7 +3,7 @@ import type { JobView } from '../../core/job.js';
 import { JobClient } from '../../dataplane/jobs.js';
 import { createRedis, resolveRedisUrl } from '../../dataplane/redis.js';
 import { dataPlaneFromEnv } from '../../dataplane/settings.js';
-import { ms, printJson, table, UsageError } from '../io.js';
+import { nodeTable, printJson, printVariables, UsageError } from '../io.js';
 
 export function printJobView(v: JobView): void {
   const lines = [
@@ -24,12 +24,9 @@ export function printJobView(v: JobView): void {
   if (r?.error) lines.push(`  error:     ${r.error.message}`);
   process.stdout.write(`${lines.join('\n')}\n`);
   if (r && r.nodes.length > 0) {
-    process.stdout.write(`\n${table([['NODE', 'TYPE', 'STATUS', 'ATTEMPTS', 'DURATION'], ...r.nodes.map((n) => [n.id, n.type, n.status, String(n.attempts), ms(n.durationMs)])])}\n`);
+    process.stdout.write(`\n${nodeTable(r.nodes)}\n`);
   }
-  if (r && Object.keys(r.variables).length > 0) {
-    process.stdout.write('\nvariables:\n');
-    for (const [k, val] of Object.entries(r.variables)) process.stdout.write(`  ${k} = ${JSON.stringify(val)}\n`);
-  }
+  if (r && Object.keys(r.variables).length > 0) printVariables(r.variables);
 }
 
 async function withClient<T>(redisFlag: string | undefined, fn: (c: JobClient) => Promise<T>): Promise<T> {

@@ -4,7 +4,7 @@ import { InputError, parseVarArgs, resolveInputs } from '../../core/inputs.js';
 import { BrowserPool } from '../../robot/browser-pool.js';
 import { runWorkflow } from '../../robot/engine/runner.js';
 import type { LogEntry } from '../../robot/engine/types.js';
-import { collect, ms, printJson, readWorkflowFile, table, UsageError } from '../io.js';
+import { collect, ms, nodeTable, printJson, printVariables, readWorkflowFile, UsageError } from '../io.js';
 
 interface RunFlags {
   var?: string[];
@@ -60,11 +60,8 @@ export function runCommand(program: Command): void {
         process.stdout.write(`workflow ${wf.metadata.name}: ${outcome.status} in ${ms(durationMs)}\n`);
         if (outcome.error) process.stdout.write(`error: ${outcome.error.message}\n`);
         process.stdout.write('\nnodes:\n');
-        process.stdout.write(
-          `${table([['NODE', 'TYPE', 'STATUS', 'ATTEMPTS', 'DURATION'], ...outcome.nodes.map((n) => [n.id, n.type, n.status, String(n.attempts), ms(n.durationMs)])])}\n`,
-        );
-        process.stdout.write('\nvariables:\n');
-        for (const [k, v] of Object.entries(outcome.variables)) process.stdout.write(`  ${k} = ${JSON.stringify(v)}\n`);
+        process.stdout.write(`${nodeTable(outcome.nodes)}\n`);
+        printVariables(outcome.variables);
       }
       process.exitCode = outcome.status === 'succeeded' ? 0 : 1;
     });

@@ -2,10 +2,10 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Checkpoint } from '../../core/checkpoint.js';
 import { loadWorkflow } from '../../core/manifest.js';
-import { validateWorkflow } from '../../core/validate.js';
 import type { WorkflowSpec } from '../../core/workflow.js';
 import { HttpFixture } from '../../test/helpers/http-fixture.js';
 import { noBrowserServices } from '../../test/helpers/services.js';
+import { chain, spec } from '../../test/helpers/workflows.js';
 import { type RunOptions, runWorkflow } from './runner.js';
 import { RunAborted } from './errors.js';
 import type { LogEntry } from './types.js';
@@ -13,18 +13,6 @@ import type { LogEntry } from './types.js';
 const http = new HttpFixture();
 beforeAll(() => http.start());
 afterAll(() => http.stop());
-
-function spec(raw: unknown): WorkflowSpec {
-  const r = validateWorkflow(raw);
-  if (!r.ok) throw new Error(JSON.stringify(r.problems));
-  return r.workflow;
-}
-
-/** A straight line of nodes from start to end. */
-function chain(nodes: Array<Record<string, unknown>>): WorkflowSpec {
-  const all = [{ id: 'start', type: 'start' }, ...nodes, { id: 'end', type: 'end' }];
-  return spec({ nodes: all, edges: all.slice(1).map((n, i) => ({ from: all[i]?.id, to: n.id })) });
-}
 
 async function run(wf: WorkflowSpec, extra: Partial<RunOptions> = {}) {
   const logs: LogEntry[] = [];

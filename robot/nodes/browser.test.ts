@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { validateWorkflow } from '../../core/validate.js';
 import type { WorkflowSpec } from '../../core/workflow.js';
 import { HttpFixture } from '../../test/helpers/http-fixture.js';
+import { chain } from '../../test/helpers/workflows.js';
 import { BrowserPool } from '../browser-pool.js';
 import { RunAborted } from '../engine/errors.js';
 import { runWorkflow } from '../engine/runner.js';
@@ -28,13 +28,6 @@ afterAll(async () => {
   await browsers.close();
   await site.stop();
 });
-
-function chain(nodes: Array<Record<string, unknown>>): WorkflowSpec {
-  const all = [{ id: 'start', type: 'start' }, ...nodes, { id: 'end', type: 'end' }];
-  const r = validateWorkflow({ nodes: all, edges: all.slice(1).map((n, i) => ({ from: all[i]?.id, to: n.id })) });
-  if (!r.ok) throw new Error(JSON.stringify(r.problems));
-  return r.workflow;
-}
 
 const run = (wf: WorkflowSpec, variables: Record<string, unknown> = {}, signal = new AbortController().signal) =>
   runWorkflow(wf, { jobId: `b-${Math.random()}`, variables, signal, services: browsers });

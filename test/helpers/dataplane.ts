@@ -3,7 +3,6 @@ import { Redis } from 'ioredis';
 import { inject } from 'vitest';
 import { type DataPlaneSettings, dataPlaneSettings, queueName } from '../../core/queue.js';
 import { type JobPayloadInput } from '../../core/job.js';
-import { validateWorkflow } from '../../core/validate.js';
 import type { WorkflowSpec } from '../../core/workflow.js';
 import { JobClient } from '../../dataplane/jobs.js';
 import { RobotAgent } from '../../robot/agent.js';
@@ -40,16 +39,11 @@ export async function startAgent(settings: DataPlaneSettings, overrides: Partial
   return agent;
 }
 
-export function chain(nodes: Array<Record<string, unknown>>): WorkflowSpec {
-  const all = [{ id: 'start', type: 'start' }, ...nodes, { id: 'end', type: 'end' }];
-  const r = validateWorkflow({ nodes: all, edges: all.slice(1).map((n, i) => ({ from: all[i]?.id, to: n.id })) });
-  if (!r.ok) throw new Error(JSON.stringify(r.problems));
-  return r.workflow;
-}
-
 export function payload(spec: WorkflowSpec, extra: Partial<JobPayloadInput> = {}): Omit<JobPayloadInput, 'v' | 'submittedAt'> {
   return { workflow: { name: 'test', spec }, variables: {}, source: { kind: 'cli' }, ...extra };
 }
+
+export { chain } from './workflows.js';
 
 export const botQueue = (name = 'bot') => queueName('default', name);
 
