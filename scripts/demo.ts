@@ -46,7 +46,13 @@ function startRobot(id: string): Promise<ChildProcess> {
 }
 
 const redisChild = await ensureRedis();
-const robots = await Promise.all([startRobot('demo-1'), startRobot('demo-2')]);
+const robots: ChildProcess[] = [];
+// Children must not outlive the demo, even when it is interrupted or its output pipe closes.
+process.on('exit', () => {
+  for (const c of [...robots, redisChild]) c?.kill('SIGKILL');
+});
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGPIPE'] as const) process.on(signal, () => process.exit(130));
+robots.push(...(await Promise.all([startRobot('demo-1'), startRobot('demo-2')])));
 const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
 const client = new JobClient(redis);
 let failures = 0;
