@@ -1,0 +1,37 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import { parse } from 'yaml';
+import { type Cluster, startCluster } from '../../e2e/cluster/cluster.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+export interface TestCluster {
+  cluster: Cluster;
+  kc: k8s.KubeConfig;
+  stop(): Promise<void>;
+}
+
+/** The local control plane (or E2E_KUBECONFIG) with crds/ installed and Established. */
+export async function startClusterWithCrds(): Promise<TestCluster> {
+  const cluster = await startCluster();
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(cluster.kubeconfig);
+  const ext = kc.makeApiClient(k8s.ApiextensionsV1Api);
+  const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
+  const files = readdirSync(join(ROOT, 'crds')).filter((f) => f.endsWith('.yaml'));
+  for (const f of files) {
+    const crd = parse(readFileSync(join(ROOT, 'crds', f), 'utf8')) as k8s.V1CustomResourceDefinition;
+    await objects.patch(crd, undefined, undefined, 'rpa-tests', true, k8s.PatchStrategy.ServerSideApply);
+  }
+  for (const f of files) {
+    const name = (parse(readFileSync(join(ROOT, 'crds', f), 'utf8')) as k8s.V1CustomResourceDefinition).metadata?.name ?? '';
+    for (let i = 0; ; i++) {
+      const crd = await ext.readCustomResourceDefinition({ name });
+      if (crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) break;
+      if (i > 100) throw new Error(`CRD ${name} not Established`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return { cluster, kc, stop: () => cluster.stop() };
+}
