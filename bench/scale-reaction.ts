@@ -5,15 +5,13 @@
 // Runs from source (tsx): it needs e2e/cluster and crds/ beside it, and measures I/O, not JS speed.
 // Usage: npm run bench:scale -- [--bursts N] [--poll SECONDS]
 import { parseArgs } from 'node:util';
-import * as k8s from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
-import { API_GROUP, API_VERSION } from '../core/meta.js';
 import { robotSpec } from '../core/robot.js';
 import { queueName } from '../core/queue.js';
 import { startRedis } from '../e2e/redis.js';
 import { RobotScaler, type ScaleEvent } from '../operator/controllers/robot-scaler.js';
 import { KubernetesRobotRuntime } from '../operator/robot-runtime/kubernetes.js';
-import { startClusterWithCrds } from '../test/helpers/cluster.js';
+import { createRobot, startClusterWithCrds } from '../test/helpers/cluster.js';
 import { fillQueue, freshSettings, percentile } from './harness.js';
 
 const { values } = parseArgs({ options: { bursts: { type: 'string', default: '30' }, poll: { type: 'string', default: '30' } } });
@@ -26,14 +24,7 @@ const tc = await startClusterWithCrds();
 const redis = new Redis(redisHandle.url, { maxRetriesPerRequest: null });
 const blocking = new Redis(redisHandle.url, { maxRetriesPerRequest: null });
 const settings = freshSettings();
-const custom = tc.kc.makeApiClient(k8s.CustomObjectsApi);
-const created = (await custom.createNamespacedCustomObject({
-  group: API_GROUP,
-  version: API_VERSION,
-  namespace: 'default',
-  plural: 'robots',
-  body: { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: 'Robot', metadata: { name: 'bench-bot' }, spec: { jobsPerPod: 5, maxReplicas: 50 } },
-})) as { metadata: { uid: string } };
+const robotUid = await createRobot(tc.kc, 'bench-bot', { jobsPerPod: 5, maxReplicas: 50 });
 
 const scaled: ScaleEvent[] = [];
 let waiter: ((e: ScaleEvent) => void) | undefined;
@@ -43,7 +34,7 @@ const scaler = new RobotScaler(redis, blocking, settings, new KubernetesRobotRun
     waiter?.(e);
   },
 });
-const robot = { name: 'bench-bot', namespace: 'default', uid: created.metadata.uid, spec: robotSpec.parse({ jobsPerPod: 5, maxReplicas: 50, scaleDownStabilizationSeconds: 0 }) };
+const robot = { name: 'bench-bot', namespace: 'default', uid: robotUid, spec: robotSpec.parse({ jobsPerPod: 5, maxReplicas: 50, scaleDownStabilizationSeconds: 0 }) };
 const until = (pred: (e: ScaleEvent) => boolean) =>
   new Promise<ScaleEvent>((resolve) => {
     waiter = (e) => {

@@ -1,9 +1,8 @@
 import * as k8s from '@kubernetes/client-node';
 import { Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_GROUP, API_VERSION } from '../../core/meta.js';
 import { robotSpec } from '../../core/robot.js';
-import { startClusterWithCrds, type TestCluster } from '../../test/helpers/cluster.js';
+import { createRobot, startClusterWithCrds, type TestCluster } from '../../test/helpers/cluster.js';
 import { chain, eventually, JobClient, newRedis, payload, redisUrl, testDataPlane } from '../../test/helpers/dataplane.js';
 import { KubernetesRobotRuntime } from '../robot-runtime/kubernetes.js';
 import { deploymentName } from './robot-objects.js';
@@ -22,15 +21,7 @@ let uid = '';
 beforeAll(async () => {
   tc = await startClusterWithCrds();
   apps = tc.kc.makeApiClient(k8s.AppsV1Api);
-  const custom = tc.kc.makeApiClient(k8s.CustomObjectsApi);
-  const created = (await custom.createNamespacedCustomObject({
-    group: API_GROUP,
-    version: API_VERSION,
-    namespace: 'default',
-    plural: 'robots',
-    body: { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: 'Robot', metadata: { name: 'burst-bot' }, spec: { jobsPerPod: 4, maxReplicas: 4 } },
-  })) as { metadata: { uid: string } };
-  uid = created.metadata.uid;
+  uid = await createRobot(tc.kc, 'burst-bot', { jobsPerPod: 4, maxReplicas: 4 });
   scaler = new RobotScaler(redis, blocking, settings, new KubernetesRobotRuntime(tc.kc, { defaultImage: 'rpa-robot:test' }), { onScaled: (e) => events.push(e) });
   scaler.start();
 }, 900_000);

@@ -1,8 +1,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_GROUP, API_VERSION } from '../../core/meta.js';
 import { robotSpec } from '../../core/robot.js';
-import { startClusterWithCrds, type TestCluster } from '../../test/helpers/cluster.js';
+import { createRobot, startClusterWithCrds, type TestCluster } from '../../test/helpers/cluster.js';
 import { eventually } from '../../test/helpers/dataplane.js';
 import { deploymentName, ROBOT_LABEL } from '../controllers/robot-objects.js';
 import { KubernetesRobotRuntime, POD_DELETION_COST } from './kubernetes.js';
@@ -18,15 +17,7 @@ beforeAll(async () => {
   runtime = new KubernetesRobotRuntime(tc.kc, { defaultImage: 'rpa-robot:test', redisUrl: 'redis://redis:6379' });
   apps = tc.kc.makeApiClient(k8s.AppsV1Api);
   core = tc.kc.makeApiClient(k8s.CoreV1Api);
-  const custom = tc.kc.makeApiClient(k8s.CustomObjectsApi);
-  const created = (await custom.createNamespacedCustomObject({
-    group: API_GROUP,
-    version: API_VERSION,
-    namespace: 'default',
-    plural: 'robots',
-    body: { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: 'Robot', metadata: { name: 'pods-bot' }, spec: { jobsPerPod: 2 } },
-  })) as { metadata: { uid: string } };
-  uid = created.metadata.uid;
+  uid = await createRobot(tc.kc, 'pods-bot', { jobsPerPod: 2 });
 }, 900_000);
 
 afterAll(async () => {

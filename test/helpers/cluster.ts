@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { type Cluster, startCluster } from '../../e2e/cluster/cluster.js';
+import { API_GROUP, API_VERSION } from '../../core/meta.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -34,4 +35,17 @@ export async function startClusterWithCrds(): Promise<TestCluster> {
     }
   }
   return { cluster, kc, stop: () => cluster.stop() };
+}
+
+/** Creates a Robot custom resource and returns its uid, for objects that must be owned by it. */
+export async function createRobot(kc: k8s.KubeConfig, name: string, spec: Record<string, unknown>, namespace = 'default'): Promise<string> {
+  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+  const created = (await custom.createNamespacedCustomObject({
+    group: API_GROUP,
+    version: API_VERSION,
+    namespace,
+    plural: 'robots',
+    body: { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: 'Robot', metadata: { name }, spec },
+  })) as { metadata: { uid: string } };
+  return created.metadata.uid;
 }
