@@ -37,8 +37,8 @@ afterAll(async () => {
 const replicas = async () => (await apps.readNamespacedDeployment({ name: deploymentName('burst-bot'), namespace: 'default' })).spec?.replicas;
 
 describe('RobotScaler: queue events to Deployment replicas', () => {
-  it('creates the Deployment at minReplicas, follows a burst up (capped) and scales back after the window', async () => {
-    scaler.track({ name: 'burst-bot', namespace: 'default', uid, spec: robotSpec.parse({ jobsPerPod: 4, minReplicas: 0, maxReplicas: 4, scaleDownStabilizationSeconds: 2 }) });
+  it('creates the Deployment at minReplicas, follows a burst up (capped) and scales back after the window', { timeout: 60_000 }, async () => {
+    scaler.track({ name: 'burst-bot', namespace: 'default', uid, spec: robotSpec.parse({ jobsPerPod: 4, minReplicas: 0, maxReplicas: 4, scaleDownStabilizationSeconds: 5 }) });
     await eventually(async () => ((await replicas().catch(() => undefined)) === 0 ? true : undefined), 10_000, 'deployment at 0');
 
     const spec = chain([]);
@@ -51,9 +51,9 @@ describe('RobotScaler: queue events to Deployment replicas', () => {
 
     const worker = new Worker('default.burst-bot', async () => ({ ok: true }), { connection: { url: redisUrl(), maxRetriesPerRequest: null }, prefix: settings.prefix });
     await eventually(async () => (scaler.lastDepth({ name: 'burst-bot', namespace: 'default' })?.waiting === 0 ? true : undefined), 10_000, 'queue drained');
-    await worker.close();
-    // Held during the 2 s window, then back to minReplicas without any further queue event.
+    // Held during the 5 s window, then back to minReplicas without any further queue event.
     expect(await replicas()).toBe(4);
+    await worker.close();
     await eventually(async () => ((await replicas()) === 0 ? true : undefined), 10_000, 'back to 0');
     expect(events.some((e) => e.decision.reason === 'Stabilizing')).toBe(false);
   });
