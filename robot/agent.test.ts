@@ -34,7 +34,7 @@ describe('robot agent on a real Redis', () => {
     const a = await agent({ concurrency: 2, capabilities: ['browser', 'excel'] });
     const wf = chain([
       { id: 'hello', type: 'log', params: { message: 'hi {{ who }}' } },
-      { id: 'hold', type: 'wait', params: { ms: 1500 } },
+      { id: 'hold', type: 'wait', params: { ms: 3000 } },
     ]);
     const { id } = await client.submit({ queue: a.queue, payload: payload(wf, { variables: { who: 'there' } }) });
     const presences = new PresenceStore(redis, settings);
