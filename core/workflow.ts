@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { API_GROUP_VERSION, objectMeta } from './meta.js';
+import { API_GROUP_VERSION, conditionSchema, objectMeta } from './meta.js';
 
 /** Node ids double as checkpoint keys and log fields, so keep them short and plain. */
 export const nodeId = z
@@ -68,4 +68,5 @@ export const workflowStatus = z.object({
   contentHash: z.string().optional(),
   problems: z.array(z.string()).optional(),
   observedGeneration: z.number().int().optional(),
+  conditions: z.array(conditionSchema).optional(),
 });
