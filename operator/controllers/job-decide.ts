@@ -1,5 +1,6 @@
 import { formatDuration, type JobStatus } from '../../core/job-status.js';
 import { FINAL_STATES, type JobSpec, type JobView } from '../../core/job.js';
+import { parseQueueName } from '../../core/queue.js';
 import { readiness } from '../status/conditions.js';
 
 export const JOB_FINALIZER = 'rpa.dev/job-cleanup';
@@ -91,7 +92,8 @@ export function mirrorStatus(f: Pick<JobFacts, 'status' | 'generation' | 'target
   const ready = v.state === 'succeeded';
   return {
     phase: v.state,
-    robot: f.target?.robot ?? f.status?.robot,
+    // The queue the job sits in names its Robot, whoever routed it there.
+    robot: parseQueueName(v.queue).robot,
     ...(r?.robot?.id ?? p?.robot?.id ? { robotId: r?.robot?.id ?? p?.robot?.id } : {}),
     queue: v.queue,
     ...(v.startedAt ? { startTime: v.startedAt } : {}),

@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { parse } from 'yaml';
@@ -19,12 +20,9 @@ export async function startClusterWithCrds(): Promise<TestCluster> {
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(cluster.kubeconfig);
   const ext = kc.makeApiClient(k8s.ApiextensionsV1Api);
-  const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
+  // kubectl, not client-node: its typed serializer drops keys such as x-kubernetes-preserve-unknown-fields.
+  await kubectl(cluster, ['apply', '--server-side', '--field-manager=rpa-tests', '-f', join(ROOT, 'crds')]);
   const files = readdirSync(join(ROOT, 'crds')).filter((f) => f.endsWith('.yaml'));
-  for (const f of files) {
-    const crd = parse(readFileSync(join(ROOT, 'crds', f), 'utf8')) as k8s.V1CustomResourceDefinition;
-    await objects.patch(crd, undefined, undefined, 'rpa-tests', true, k8s.PatchStrategy.ServerSideApply);
-  }
   for (const f of files) {
     const name = (parse(readFileSync(join(ROOT, 'crds', f), 'utf8')) as k8s.V1CustomResourceDefinition).metadata?.name ?? '';
     for (let i = 0; ; i++) {
@@ -48,4 +46,16 @@ export async function createRobot(kc: k8s.KubeConfig, name: string, spec: Record
     body: { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: 'Robot', metadata: { name }, spec },
   })) as { metadata: { uid: string } };
   return created.metadata.uid;
+}
+
+/** The cluster's own kubectl (cluster.env), else KUBECTL or kubectl on PATH. */
+export function kubectl(cluster: Cluster, args: string[]): Promise<string> {
+  const envFile = join(cluster.dir, 'cluster.env');
+  const line = existsSync(envFile) ? readFileSync(envFile, 'utf8').split('\n').find((l) => l.startsWith('KUBECTL=')) : undefined;
+  const bin = line?.slice('KUBECTL='.length).replace(/^["']|["']$/g, '') ?? process.env.KUBECTL ?? 'kubectl';
+  return new Promise((resolve, reject) => {
+    execFile(bin, ['--kubeconfig', cluster.kubeconfig, ...args], { timeout: 60_000 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`kubectl ${args.join(' ')}: ${stderr || err.message}`)) : resolve(stdout),
+    );
+  });
 }

@@ -1,0 +1,168 @@
+import * as k8s from '@kubernetes/client-node';
+import type { Registry } from 'prom-client';
+import { contentHash } from '../../core/hash.js';
+import type { JobStatus } from '../../core/job-status.js';
+import { jobSpec } from '../../core/job.js';
+import type { Logger } from '../../core/logger.js';
+import { API_GROUP, API_GROUP_VERSION, API_VERSION } from '../../core/meta.js';
+import { queueName } from '../../core/queue.js';
+import { robotSpec } from '../../core/robot.js';
+import { formatProblem, validateWorkflow } from '../../core/validate.js';
+import type { JobClient } from '../../dataplane/jobs.js';
+import { pickRobot } from '../routing/pick-robot.js';
+import { Informer, objectKey } from '../runtime/informer.js';
+import { type ReconcileResult, WorkQueue } from '../runtime/workqueue.js';
+import { decideJob, JOB_FINALIZER, type JobAction, type JobFacts } from './job-decide.js';
+
+interface Obj extends k8s.KubernetesObject {
+  spec?: unknown;
+  status?: unknown;
+}
+
+const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+/** After enqueueing, look again soon: the data plane sends no Kubernetes event to wake us. */
+const AFTER_ENQUEUE_MS = 200;
+
+/**
+ * Mirrors Job custom resources into the data plane and back: routes each to a Robot, enqueues it
+ * with the CR's uid as BullMQ job id (so no restart or leader change can enqueue it twice),
+ * writes a summary of the run into status, cancels on `spec.cancel` or deletion (finalizer), and
+ * deletes finished Jobs after ttlSecondsAfterFinished. Decisions are decideJob's; this is the I/O.
+ */
+export class JobController {
+  readonly jobs: Informer<Obj>;
+  private readonly workflows: Informer<Obj>;
+  private readonly robots: Informer<Obj>;
+  private readonly queue: WorkQueue;
+  private readonly custom: k8s.CustomObjectsApi;
+  private readonly lastWrite = new Map<string, number>();
+
+  constructor(
+    kc: k8s.KubeConfig,
+    private readonly client: JobClient,
+    opts: { namespace?: string; registry?: Registry; logger?: Logger; workers?: number } = {},
+  ) {
+    this.custom = kc.makeApiClient(k8s.CustomObjectsApi);
+    const common = {
+      apiVersion: API_GROUP_VERSION,
+      ...(opts.namespace ? { namespace: opts.namespace } : {}),
+      ...(opts.registry ? { registry: opts.registry } : {}),
+      ...(opts.logger ? { logger: opts.logger } : {}),
+    };
+    this.jobs = new Informer<Obj>(kc, { ...common, kind: 'Job', plural: 'jobs' });
+    this.workflows = new Informer<Obj>(kc, { ...common, kind: 'Workflow', plural: 'workflows' });
+    this.robots = new Informer<Obj>(kc, { ...common, kind: 'Robot', plural: 'robots' });
+    this.queue = new WorkQueue({
+      name: 'job',
+      reconcile: (key) => this.reconcile(key),
+      workers: opts.workers ?? 4,
+      ...(opts.registry ? { registry: opts.registry } : {}),
+      ...(opts.logger ? { logger: opts.logger } : {}),
+    });
+    const enqueue = (o: Obj) => this.queue.add(objectKey(o));
+    this.jobs.addHandlers({ add: enqueue, update: (_o, cur) => enqueue(cur), delete: (o) => this.lastWrite.delete(objectKey(o)) });
+    // A Workflow or Robot appearing can unblock Jobs waiting for it.
+    const all = () => this.jobs.list().forEach(enqueue);
+    for (const inf of [this.workflows, this.robots]) inf.addHandlers({ add: all, update: all });
+  }
+
+  async start(): Promise<void> {
+    for (const inf of [this.workflows, this.robots, this.jobs]) inf.start();
+    await Promise.all([this.workflows, this.robots, this.jobs].map((i) => i.waitForSync()));
+    this.queue.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.queue.shutdown();
+    await Promise.all([this.jobs, this.workflows, this.robots].map((i) => i.stop()));
+  }
+
+  private async reconcile(key: string): Promise<ReconcileResult> {
+    const job = this.jobs.get(key);
+    const name = job?.metadata?.name;
+    const namespace = job?.metadata?.namespace;
+    const uid = job?.metadata?.uid;
+    if (!job || !name || !namespace || !uid) return;
+    const parsed = jobSpec.safeParse(job.spec);
+    const spec = parsed.success ? parsed.data : jobSpec.parse({ workflowRef: { name: 'invalid' }, robotSelector: { name: 'invalid' } });
+    const facts: JobFacts = {
+      uid,
+      generation: job.metadata?.generation ?? 0,
+      spec,
+      status: job.status as JobStatus | undefined,
+      finalizers: job.metadata?.finalizers ?? [],
+      ...(job.metadata?.deletionTimestamp ? { deletionTimestamp: String(job.metadata.deletionTimestamp) } : {}),
+      ...(this.lastWrite.has(key) ? { lastStatusWriteAt: this.lastWrite.get(key) } : {}),
+    };
+    const queued = await this.client.get(uid);
+    if (queued) facts.queued = queued;
+    if (!parsed.success) facts.blocked = { reason: 'InvalidSpec', message: parsed.error.issues.map((i) => `spec.${i.path.join('.')}: ${i.message}`).join('; ') };
+    else if (!queued) Object.assign(facts, this.route(namespace, spec));
+    const action = decideJob(facts, Date.now());
+    return this.act(action, { name, namespace, uid, key, spec, facts });
+  }
+
+  /** Where the job would go, or why it cannot go anywhere yet. */
+  private route(namespace: string, spec: ReturnType<typeof jobSpec.parse>): Pick<JobFacts, 'blocked' | 'target'> & { workflow?: { name: string; spec: unknown } } {
+    const wf = this.workflows.get(`${namespace}/${spec.workflowRef.name}`);
+    if (!wf) return { blocked: { reason: 'WorkflowNotFound', message: `Workflow "${spec.workflowRef.name}" not found in ${namespace}` } };
+    const check = validateWorkflow(wf.spec);
+    if (!check.ok) return { blocked: { reason: 'WorkflowInvalid', message: check.problems.slice(0, 3).map(formatProblem).join('; ') } };
+    const candidates = this.robots
+      .list()
+      .filter((r) => r.metadata?.namespace === namespace)
+      .map((r) => {
+        const s = robotSpec.safeParse(r.spec);
+        const rs = s.success ? s.data : robotSpec.parse({});
+        return { name: r.metadata?.name ?? '', capabilities: rs.capabilities, waiting: 0, active: 0, capacity: Math.max(1, rs.maxReplicas * rs.jobsPerPod) };
+      });
+    const pick = pickRobot(spec.robotSelector, candidates);
+    if (!pick.ok) return { blocked: { reason: pick.error.code, message: pick.error.message } };
+    return { target: { robot: pick.robot, queue: queueName(namespace, pick.robot) } };
+  }
+
+  private async act(a: JobAction, j: { name: string; namespace: string; uid: string; key: string; spec: ReturnType<typeof jobSpec.parse>; facts: JobFacts }): Promise<ReconcileResult> {
+    const ref = { group: API_GROUP, version: API_VERSION, namespace: j.namespace, plural: 'jobs', name: j.name };
+    switch (a.kind) {
+      case 'add-finalizer':
+        await this.custom.patchNamespacedCustomObject({ ...ref, body: { metadata: { finalizers: [...j.facts.finalizers, JOB_FINALIZER] } } }, mergePatch);
+        return;
+      case 'remove-finalizer':
+        await this.custom.patchNamespacedCustomObject({ ...ref, body: { metadata: { finalizers: j.facts.finalizers.filter((f) => f !== JOB_FINALIZER) } } }, mergePatch);
+        return;
+      case 'enqueue': {
+        const wf = this.workflows.get(`${j.namespace}/${j.spec.workflowRef.name}`);
+        const check = validateWorkflow(wf?.spec);
+        if (!check.ok) return { requeue: true };
+        await this.client.submit({
+          queue: a.queue,
+          jobId: j.uid,
+          priority: j.spec.priority,
+          retries: j.spec.retries,
+          payload: {
+            workflow: { name: j.spec.workflowRef.name, spec: check.workflow, hash: contentHash(check.workflow) },
+            variables: j.spec.variables,
+            ...(j.spec.timeoutSeconds ? { timeoutSeconds: j.spec.timeoutSeconds } : {}),
+            ...(j.spec.deadline ? { deadline: j.spec.deadline } : {}),
+            source: { kind: 'cr', namespace: j.namespace, name: j.name, uid: j.uid },
+          },
+        });
+        return { requeueAfter: AFTER_ENQUEUE_MS };
+      }
+      case 'cancel':
+        await this.client.cancel(j.uid, a.reason);
+        return { requeueAfter: AFTER_ENQUEUE_MS };
+      case 'write-status':
+        await this.custom.patchNamespacedCustomObjectStatus({ ...ref, body: { status: a.status } }, mergePatch);
+        this.lastWrite.set(j.key, Date.now());
+        return;
+      case 'delete':
+        await this.custom.deleteNamespacedCustomObject(ref);
+        return;
+      case 'requeue':
+        return { requeueAfter: a.afterMs };
+      default:
+        return;
+    }
+  }
+}
