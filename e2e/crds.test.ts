@@ -4,7 +4,7 @@
  * collection by the controller-manager) is what the operator will live with.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,7 @@ import { robotManifest, robotSpec } from '../core/robot.js';
 import { scheduleManifest } from '../core/schedule.js';
 import { workflowManifest } from '../core/workflow.js';
 import { type Cluster, startCluster } from './cluster/cluster.js';
+import { kubectlBinary } from '../test/helpers/cluster.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const NS = `crds-e2e-${process.pid}`;
@@ -65,16 +66,6 @@ async function kubectlOk(...args: string[]): Promise<string> {
   return r.stdout;
 }
 
-/** KUBECTL from the local control plane's cluster.env: a client of the server's own version. */
-function clusterKubectl(dir: string): string | undefined {
-  const envFile = join(dir, 'cluster.env');
-  if (!existsSync(envFile)) return undefined;
-  const line = readFileSync(envFile, 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('KUBECTL='));
-  return line?.slice('KUBECTL='.length).replace(/^["']|["']$/g, '');
-}
-
 const ref = (kind: Kind, name: string) => ({ group: API_GROUP, version: API_VERSION, namespace: NS, plural: PLURALS[kind], name });
 const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 
@@ -115,7 +106,7 @@ beforeAll(async () => {
   // A cold build of the control plane takes about 6 minutes (e2e/cluster/README.md).
   const started = Date.now();
   cluster = await startCluster();
-  kubectlBin = clusterKubectl(cluster.dir) ?? process.env.KUBECTL ?? 'kubectl';
+  kubectlBin = kubectlBinary(cluster);
   cacheDir = mkdtempSync(join(tmpdir(), 'rpa-kubectl-cache-'));
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(cluster.kubeconfig);

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { namespaceName, resourceName } from '../core/meta.js';
-import { dataPlaneSettings } from '../core/queue.js';
+import { DEFAULT_DATA_PLANE, dataPlaneSettings } from '../core/queue.js';
 import { resolveRedisUrl } from '../dataplane/redis.js';
 import { dataPlaneFromEnv } from '../dataplane/settings.js';
 
@@ -29,7 +29,7 @@ export const robotConfig = z.object({
   progressIntervalMs: z.coerce.number().int().min(0).default(250),
   chromiumPath: z.string().optional(),
   artifactsDir: z.string().optional(),
-  dataPlane: dataPlaneSettings.default(dataPlaneSettings.parse({})),
+  dataPlane: dataPlaneSettings.default(DEFAULT_DATA_PLANE),
 });
 export type RobotConfig = z.infer<typeof robotConfig>;
 export type RobotConfigInput = z.input<typeof robotConfig>;

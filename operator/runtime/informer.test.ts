@@ -6,7 +6,8 @@
 import * as k8s from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Cluster, startCluster } from '../../e2e/cluster/cluster.js';
+import type { Cluster } from '../../e2e/cluster/cluster.js';
+import { startTestCluster } from '../../test/helpers/cluster.js';
 import { backoffWithJitter, Informer, objectKey } from './informer.js';
 
 const NS = `informer-e2e-${process.pid}`;
@@ -37,11 +38,7 @@ function newInformer(options: Partial<ConstructorParameters<typeof Informer>[1]>
 }
 
 beforeAll(async () => {
-  cluster = await startCluster();
-  kc = new k8s.KubeConfig();
-  kc.loadFromFile(cluster.kubeconfig);
-  const server = kc.getCurrentCluster()?.server ?? '';
-  if (!/^https?:\/\/(127\.0\.0\.1|localhost)[:/]/.test(server)) throw new Error(`refusing to test against ${server}`);
+  ({ cluster, kc } = await startTestCluster());
   core = kc.makeApiClient(k8s.CoreV1Api);
   await core.createNamespace({ body: { metadata: { name: NS } } });
 }, 900_000);

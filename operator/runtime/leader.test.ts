@@ -1,7 +1,8 @@
 /** Leader election against a real kube-apiserver (e2e/cluster), with short timings. */
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Cluster, startCluster } from '../../e2e/cluster/cluster.js';
+import type { Cluster } from '../../e2e/cluster/cluster.js';
+import { startTestCluster } from '../../test/helpers/cluster.js';
 import { LeaderElector, type LeaderElectorOptions } from './leader.js';
 
 const NS = `leader-e2e-${process.pid}`;
@@ -48,11 +49,7 @@ function candidate(lease: string, identity: string, extra: Partial<LeaderElector
 }
 
 beforeAll(async () => {
-  cluster = await startCluster();
-  kc = new k8s.KubeConfig();
-  kc.loadFromFile(cluster.kubeconfig);
-  const server = kc.getCurrentCluster()?.server ?? '';
-  if (!/^https?:\/\/(127\.0\.0\.1|localhost)[:/]/.test(server)) throw new Error(`refusing to test against ${server}`);
+  ({ cluster, kc } = await startTestCluster());
   coordination = kc.makeApiClient(k8s.CoordinationV1Api);
   await kc.makeApiClient(k8s.CoreV1Api).createNamespace({ body: { metadata: { name: NS } } });
 }, 900_000);

@@ -14,11 +14,26 @@ export interface TestCluster {
   stop(): Promise<void>;
 }
 
-/** The local control plane (or E2E_KUBECONFIG) with crds/ installed and Established. */
-export async function startClusterWithCrds(): Promise<TestCluster> {
+/**
+ * The local control plane (or E2E_KUBECONFIG) and a client for it, refusing any API server that
+ * is not on loopback: tests create and delete objects freely.
+ */
+export async function startTestCluster(): Promise<TestCluster> {
   const cluster = await startCluster();
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(cluster.kubeconfig);
+  const server = kc.getCurrentCluster()?.server ?? '';
+  if (!/^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(server)) {
+    await cluster.stop();
+    throw new Error(`refusing to test against ${server}`);
+  }
+  return { cluster, kc, stop: () => cluster.stop() };
+}
+
+/** startTestCluster with crds/ installed and Established. */
+export async function startClusterWithCrds(): Promise<TestCluster> {
+  const tc = await startTestCluster();
+  const { cluster, kc } = tc;
   const ext = kc.makeApiClient(k8s.ApiextensionsV1Api);
   // kubectl, not client-node: its typed serializer drops keys such as x-kubernetes-preserve-unknown-fields.
   await kubectl(cluster, ['apply', '--server-side', '--field-manager=rpa-tests', '-f', join(ROOT, 'crds')]);
@@ -32,7 +47,7 @@ export async function startClusterWithCrds(): Promise<TestCluster> {
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  return { cluster, kc, stop: () => cluster.stop() };
+  return tc;
 }
 
 /** Creates a Robot custom resource and returns its uid, for objects that must be owned by it. */
@@ -48,13 +63,16 @@ export async function createRobot(kc: k8s.KubeConfig, name: string, spec: Record
   return created.metadata.uid;
 }
 
-/** The cluster's own kubectl (cluster.env), else KUBECTL or kubectl on PATH. */
-export function kubectl(cluster: Cluster, args: string[]): Promise<string> {
+/** The cluster's own kubectl (cluster.env: a client of the server's version), else KUBECTL or kubectl on PATH. */
+export function kubectlBinary(cluster: Cluster): string {
   const envFile = join(cluster.dir, 'cluster.env');
   const line = existsSync(envFile) ? readFileSync(envFile, 'utf8').split('\n').find((l) => l.startsWith('KUBECTL=')) : undefined;
-  const bin = line?.slice('KUBECTL='.length).replace(/^["']|["']$/g, '') ?? process.env.KUBECTL ?? 'kubectl';
+  return line?.slice('KUBECTL='.length).replace(/^["']|["']$/g, '') ?? process.env.KUBECTL ?? 'kubectl';
+}
+
+export function kubectl(cluster: Cluster, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(bin, ['--kubeconfig', cluster.kubeconfig, ...args], { timeout: 60_000 }, (err, stdout, stderr) =>
+    execFile(kubectlBinary(cluster), ['--kubeconfig', cluster.kubeconfig, ...args], { timeout: 60_000 }, (err, stdout, stderr) =>
       err ? reject(new Error(`kubectl ${args.join(' ')}: ${stderr || err.message}`)) : resolve(stdout),
     );
   });
