@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { contentHash } from '../core/hash.js';
 import { queueName } from '../core/queue.js';
+import { robotSpec } from '../core/robot.js';
 import { JobClient } from '../dataplane/jobs.js';
+import { ProcessRobotRuntime } from '../operator/robot-runtime/process.js';
 import { redisAnswers } from '../dataplane/redis.js';
 import { readWorkflowFile } from '../cli/io.js';
 import { printJobView } from '../cli/commands/job.js';
@@ -29,30 +31,22 @@ async function ensureRedis(): Promise<ChildProcess | undefined> {
   throw new Error('redis-server did not start');
 }
 
-function startRobot(id: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [join(root, 'bin', 'rpa.js'), 'robot', '--name', ROBOT, '--id', id, '--concurrency', '2', '--redis', REDIS_URL], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
-  });
-  return new Promise((resolve, reject) => {
-    child.stdout?.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('ready')) {
-        console.log(`robot ${id} ready`);
-        resolve(child);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`robot ${id} exited with ${code}`)));
-  });
-}
-
 const redisChild = await ensureRedis();
-const robots: ChildProcess[] = [];
+// The operator's dev-mode runtime runs the robots: the same processes `rpa operator --runtime process` starts.
+const robots = new ProcessRobotRuntime({ redisUrl: REDIS_URL, env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' } });
 // Children must not outlive the demo, even when it is interrupted or its output pipe closes.
 process.on('exit', () => {
-  for (const c of [...robots, redisChild]) c?.kill('SIGKILL');
+  robots.killNow();
+  redisChild?.kill('SIGKILL');
 });
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGPIPE'] as const) process.on(signal, () => process.exit(130));
-robots.push(...(await Promise.all([startRobot('demo-1'), startRobot('demo-2')])));
+const robot = { name: ROBOT, namespace: 'default', uid: 'demo', spec: robotSpec.parse({ jobsPerPod: 2 }) };
+await robots.apply(robot, 2);
+for (let i = 0; robots.state(robot).ready < 2; i++) {
+  if (i > 600 || robots.state(robot).replicas < 2) throw new Error('the demo robots did not start');
+  await new Promise((r) => setTimeout(r, 50));
+}
+console.log('two robots ready');
 const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
 const client = new JobClient(redis);
 let failures = 0;
@@ -78,7 +72,7 @@ try {
 } finally {
   await client.close();
   redis.disconnect();
-  await Promise.all(robots.map((r) => new Promise((res) => { r.once('exit', res); r.kill('SIGTERM'); })));
+  await robots.close();
   redisChild?.kill('SIGTERM');
 }
 console.log(`\n${failures === 0 ? 'all jobs succeeded' : `${failures} job(s) did not succeed`}`);

@@ -53,6 +53,11 @@ export class ProcessRobotRuntime implements RobotRuntime {
     return { replicas: procs.length, ready: procs.filter((p) => p.ready).length };
   }
 
+  /** For 'exit' handlers, which cannot wait: no drain, robots' jobs are taken again after the lock expires. */
+  killNow(): void {
+    for (const p of [...this.robots.values()].flat()) p.child.kill('SIGKILL');
+  }
+
   async close(): Promise<void> {
     const all = [...this.robots.values()].flat();
     this.robots.clear();
