@@ -34,10 +34,16 @@ export const robotStatus = z.object({
     .optional(),
   queueDepth: z.number().int().optional(),
   connectedMachines: z.number().int().optional(),
+  /** Waiting jobs that would miss their deadline at the current capacity. */
+  jobsAtRisk: z.number().int().optional(),
+  /** Why the desired replica count is what it is (QueueDepth, Warmup, Deadline, ...). */
+  scaleReason: z.string().optional(),
   selector: z.string().optional(),
   conditions: z.array(conditionSchema).optional(),
   observedGeneration: z.number().int().optional(),
 });
+
+export type RobotStatus = z.infer<typeof robotStatus>;
 
 export const robotManifest = z.object({
   apiVersion: z.literal(API_GROUP_VERSION),

@@ -161,6 +161,19 @@ export class JobClient {
     };
   }
 
+  /**
+   * What deadline-aware scaling needs: the deadlines of up to `limit` waiting jobs (undefined for
+   * jobs without one) and the mean run time of the last completed ones. Reads job hashes, so the
+   * Robot controller calls it on its periodic pass, not on every queue event.
+   */
+  async deadlineFacts(queue: string, limit = 500): Promise<{ deadlines: (Date | undefined)[]; expectedJobSeconds: number | undefined }> {
+    const q = this.queue(queue);
+    const [waiting, done] = await Promise.all([q.getJobs(['waiting', 'prioritized'], 0, limit - 1), q.getCompleted(0, 19)]);
+    const deadlines = waiting.map((j) => (j?.data?.deadline ? new Date(j.data.deadline) : undefined));
+    const runs = done.filter((j) => j?.processedOn && j.finishedOn).map((j) => ((j.finishedOn ?? 0) - (j.processedOn ?? 0)) / 1000);
+    return { deadlines, expectedJobSeconds: runs.length > 0 ? runs.reduce((a, b) => a + b, 0) / runs.length : undefined };
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.queues.values()].map((q) => q.close()));
     this.queues.clear();

@@ -24,3 +24,8 @@ export function dataPlaneFromEnv(env: NodeJS.ProcessEnv = process.env): DataPlan
   }
   return parsed.data;
 }
+
+/** The inverse of dataPlaneFromEnv: what a robot process needs to share the operator's data plane. */
+export function dataPlaneToEnv(settings: DataPlaneSettings): Record<string, string> {
+  return Object.fromEntries(Object.entries(ENV).map(([name, key]) => [name, String(settings[key])]));
+}

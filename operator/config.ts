@@ -44,11 +44,13 @@ const NAMES: Record<string, string> = {
   redisUrl: '--redis / REDIS_URL',
   robotImage: 'RPA_ROBOT_IMAGE',
   'leaderElection.namespace': 'RPA_LEADER_ELECTION_NAMESPACE / POD_NAMESPACE',
+  'leaderElection.leaseName': 'RPA_LEASE_NAME',
   'leaderElection.leaseDurationSeconds': 'RPA_LEASE_DURATION_SECONDS',
   'leaderElection.renewDeadlineSeconds': 'RPA_RENEW_DEADLINE_SECONDS',
   workers: 'RPA_OPERATOR_WORKERS',
   metricsPort: 'RPA_OPERATOR_METRICS_PORT',
   healthPort: 'RPA_OPERATOR_HEALTH_PORT',
+  bindHost: 'RPA_OPERATOR_BIND_HOST',
 };
 
 const num = (v: string | undefined) => (v === undefined || v === '' ? undefined : Number(v));
@@ -65,6 +67,7 @@ export function loadOperatorConfig(flags: { runtime?: string; namespace?: string
     leaderElection: {
       enabled: env.RPA_LEADER_ELECTION !== 'false',
       namespace: env.RPA_LEADER_ELECTION_NAMESPACE ?? env.POD_NAMESPACE,
+      leaseName: env.RPA_LEASE_NAME || undefined,
       leaseDurationSeconds: num(env.RPA_LEASE_DURATION_SECONDS),
       renewDeadlineSeconds: num(env.RPA_RENEW_DEADLINE_SECONDS),
       retryPeriodSeconds: num(env.RPA_RETRY_PERIOD_SECONDS),
@@ -73,6 +76,7 @@ export function loadOperatorConfig(flags: { runtime?: string; namespace?: string
     resyncSeconds: num(env.RPA_RESYNC_SECONDS),
     metricsPort: num(env.RPA_OPERATOR_METRICS_PORT),
     healthPort: num(env.RPA_OPERATOR_HEALTH_PORT),
+    bindHost: env.RPA_OPERATOR_BIND_HOST || undefined,
     dataPlane: dataPlaneFromEnv(env),
   };
   const parsed = operatorConfig.safeParse(raw);

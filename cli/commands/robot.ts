@@ -38,8 +38,28 @@ export function robotCommand(program: Command): void {
       };
       process.once('SIGTERM', () => stop('SIGTERM'));
       process.once('SIGINT', () => stop('SIGINT'));
+      const parent = Number(process.env.RPA_PARENT_PID);
+      if (parent > 0) {
+        // Started by a dev-mode operator: outliving it would leave robots nobody scales or stops.
+        const watch = setInterval(() => {
+          if (!isAlive(parent)) {
+            clearInterval(watch);
+            stop('parent exited');
+          }
+        }, 1_000);
+        watch.unref();
+      }
       await agent.start();
       // Tests and scripts wait for this line on stdout before submitting work.
       process.stdout.write(`robot ${cfg.id} ready on queue ${agent.queue}${agent.metricsPort ? ` metrics :${agent.metricsPort}` : ''}\n`);
     });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

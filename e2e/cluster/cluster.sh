@@ -184,9 +184,14 @@ start_etcd() {
 check_etcd() { curl -fsS --max-time 2 "http://127.0.0.1:$ETCD_PORT/health" | grep -q '"health":"true"'; }
 
 start_kube-apiserver() {
-  mapfile -t _p < <(free_ports 1); APISERVER_PORT="${_p[0]}"
+  if [[ -n "${APISERVER_RESTART_PORT:-}" ]]; then
+    # A restart keeps port and serving cert, so existing kubeconfigs and clients stay valid.
+    APISERVER_PORT="$APISERVER_RESTART_PORT"
+  else
+    mapfile -t _p < <(free_ports 1); APISERVER_PORT="${_p[0]}"
+    rm -f "$DIR/certs/apiserver.crt" "$DIR/certs/apiserver.key"
+  fi
   APISERVER_URL="https://127.0.0.1:$APISERVER_PORT"
-  rm -f "$DIR/certs/apiserver.crt" "$DIR/certs/apiserver.key"
   # Flags after controller-runtime envtest's defaults (pkg/internal/testing/
   # controlplane/apiserver.go), with a token admin instead of client certs.
   start_bg kube-apiserver "$BIN/kube-apiserver" \
@@ -419,6 +424,24 @@ cmd_down() {
   log "cluster in $DIR stopped and removed"
 }
 
+# Stops and starts kube-apiserver on the same port with the same cert (etcd keeps the
+# data): what a control-plane upgrade or crash looks like to clients and their watches.
+cmd_restart_apiserver() {
+  DIR="$(resolve_dir "${1:-}")" || die "no cluster dir"
+  [[ -f "$DIR/$MARKER" && -f "$DIR/cluster.env" ]] || die "$DIR is not a running cluster made by cluster.sh"
+  local url etcd
+  url="$(grep '^APISERVER_URL=' "$DIR/cluster.env" | cut -d= -f2-)"
+  etcd="$(grep '^ETCD_URL=' "$DIR/cluster.env" | cut -d= -f2-)"
+  TOKEN="$(grep '^APISERVER_TOKEN=' "$DIR/cluster.env" | cut -d= -f2-)"
+  BIN="$(grep '^KUBE_BIN_DIR=' "$DIR/cluster.env" | cut -d= -f2-)"
+  ETCD_PORT="${etcd##*:}"
+  APISERVER_RESTART_PORT="${url##*:}"
+  stop_component kube-apiserver
+  start_kube-apiserver
+  wait_for kube-apiserver check_kube-apiserver || die "kube-apiserver did not come back"
+  log "kube-apiserver restarted on $APISERVER_URL"
+}
+
 cmd_status() {
   DIR="$(resolve_dir "${1:-}")" || exit 1
   local c pid rc=0
@@ -435,5 +458,6 @@ case "${1:-}" in
   up) cmd_up ;;
   down) cmd_down "${2:-}" ;;
   status) cmd_status "${2:-}" ;;
-  *) echo "usage: $0 up | down [DIR] | status [DIR]" >&2; exit 2 ;;
+  restart-apiserver) cmd_restart_apiserver "${2:-}" ;;
+  *) echo "usage: $0 up | down [DIR] | status [DIR] | restart-apiserver [DIR]" >&2; exit 2 ;;
 esac

@@ -32,6 +32,8 @@ export interface Cluster {
   kind: ClusterKind;
   /** Stops the cluster and removes its data; a no-op for `existing`. Safe to call twice. */
   stop(): Promise<void>;
+  /** Restarts kube-apiserver on the same port and cert (local control plane only). */
+  restartApiserver?(): Promise<void>;
 }
 
 export interface StartClusterOptions {
@@ -154,6 +156,10 @@ async function startLocalCluster(options: StartClusterOptions): Promise<Cluster>
     kubeconfig,
     dir,
     kind: 'local',
+    restartApiserver: async () => {
+      const r = await run('bash', [clusterScript, 'restart-apiserver', dir], process.env);
+      if (r.code !== 0) throw new Error(`${clusterScript} restart-apiserver ${dir} failed (exit ${r.code})`);
+    },
     stop: async () => {
       if (stopped) return;
       stopped = true;

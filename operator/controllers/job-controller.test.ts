@@ -6,6 +6,7 @@ import { eventually, JobClient, newRedis, startAgent, testDataPlane } from '../.
 import { HttpFixture } from '../../test/helpers/http-fixture.js';
 import type { RobotAgent } from '../../robot/agent.js';
 import { JOB_FINALIZER } from './job-decide.js';
+import { SharedInformers } from '../runtime/shared-informers.js';
 import { JobController } from './job-controller.js';
 
 const settings = testDataPlane();
@@ -15,6 +16,15 @@ const http = new HttpFixture();
 let tc: TestCluster;
 let custom: k8s.CustomObjectsApi;
 let controller: JobController;
+let informers: SharedInformers;
+
+async function startJobController() {
+  const shared = new SharedInformers(tc.kc);
+  const c = new JobController(tc.kc, shared, client);
+  await shared.start();
+  c.start();
+  return { controller: c, informers: shared };
+}
 let agent: RobotAgent;
 
 const ref = (plural: string, name: string) => ({ group: API_GROUP, version: API_VERSION, namespace: 'default', plural, name });
@@ -33,12 +43,12 @@ beforeAll(async () => {
   custom = tc.kc.makeApiClient(k8s.CustomObjectsApi);
   await createRobot(tc.kc, 'cr-bot', { mode: 'remote', capabilities: ['http'] });
   agent = await startAgent(settings, { name: 'cr-bot' });
-  controller = new JobController(tc.kc, client);
-  await controller.start();
+  ({ controller, informers } = await startJobController());
 }, 900_000);
 
 afterAll(async () => {
   await controller?.stop();
+  await informers?.stop();
   await agent?.stop(200);
   await client.close();
   redis.disconnect();
@@ -69,8 +79,8 @@ describe('JobController on a real kube-apiserver and Redis', () => {
 
     // A new operator (restart, or another leader) sees the same Job: it must not run it again.
     await controller.stop();
-    controller = new JobController(tc.kc, client);
-    await controller.start();
+    await informers.stop();
+    ({ controller, informers } = await startJobController());
     await new Promise((r) => setTimeout(r, 1_500));
     expect(http.count('/ping/ada')).toBe(1);
 

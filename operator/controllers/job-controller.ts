@@ -10,7 +10,9 @@ import { robotSpec } from '../../core/robot.js';
 import { formatProblem, validateWorkflow } from '../../core/validate.js';
 import type { JobClient } from '../../dataplane/jobs.js';
 import { pickRobot } from '../routing/pick-robot.js';
-import { Informer, objectKey } from '../runtime/informer.js';
+import { type EventSink, NO_EVENTS } from '../runtime/events.js';
+import { type Informer, objectKey } from '../runtime/informer.js';
+import type { SharedInformers } from '../runtime/shared-informers.js';
 import { type ReconcileResult, WorkQueue } from '../runtime/workqueue.js';
 import { decideJob, JOB_FINALIZER, type JobAction, type JobFacts } from './job-decide.js';
 
@@ -36,22 +38,26 @@ export class JobController {
   private readonly queue: WorkQueue;
   private readonly custom: k8s.CustomObjectsApi;
   private readonly lastWrite = new Map<string, number>();
+  private readonly events: EventSink;
 
   constructor(
     kc: k8s.KubeConfig,
+    informers: SharedInformers,
     private readonly client: JobClient,
-    opts: { namespace?: string; registry?: Registry; logger?: Logger; workers?: number } = {},
+    private readonly opts: {
+      registry?: Registry;
+      logger?: Logger;
+      workers?: number;
+      events?: EventSink;
+      /** Current load of a Robot's queue, for least-loaded routing; unknown counts as idle. */
+      load?: (namespace: string, robot: string) => { waiting: number; active: number } | undefined;
+    } = {},
   ) {
     this.custom = kc.makeApiClient(k8s.CustomObjectsApi);
-    const common = {
-      apiVersion: API_GROUP_VERSION,
-      ...(opts.namespace ? { namespace: opts.namespace } : {}),
-      ...(opts.registry ? { registry: opts.registry } : {}),
-      ...(opts.logger ? { logger: opts.logger } : {}),
-    };
-    this.jobs = new Informer<Obj>(kc, { ...common, kind: 'Job', plural: 'jobs' });
-    this.workflows = new Informer<Obj>(kc, { ...common, kind: 'Workflow', plural: 'workflows' });
-    this.robots = new Informer<Obj>(kc, { ...common, kind: 'Robot', plural: 'robots' });
+    this.events = opts.events ?? NO_EVENTS;
+    this.jobs = informers.for<Obj>({ apiVersion: API_GROUP_VERSION, kind: 'Job', plural: 'jobs' });
+    this.workflows = informers.for<Obj>({ apiVersion: API_GROUP_VERSION, kind: 'Workflow', plural: 'workflows' });
+    this.robots = informers.for<Obj>({ apiVersion: API_GROUP_VERSION, kind: 'Robot', plural: 'robots' });
     this.queue = new WorkQueue({
       name: 'job',
       reconcile: (key) => this.reconcile(key),
@@ -66,15 +72,13 @@ export class JobController {
     for (const inf of [this.workflows, this.robots]) inf.addHandlers({ add: all, update: all });
   }
 
-  async start(): Promise<void> {
-    for (const inf of [this.workflows, this.robots, this.jobs]) inf.start();
-    await Promise.all([this.workflows, this.robots, this.jobs].map((i) => i.waitForSync()));
+  /** Call after the shared informers have synced. */
+  start(): void {
     this.queue.start();
   }
 
   async stop(): Promise<void> {
     await this.queue.shutdown();
-    await Promise.all([this.jobs, this.workflows, this.robots].map((i) => i.stop()));
   }
 
   private async reconcile(key: string): Promise<ReconcileResult> {
@@ -99,7 +103,7 @@ export class JobController {
     if (!parsed.success) facts.blocked = { reason: 'InvalidSpec', message: parsed.error.issues.map((i) => `spec.${i.path.join('.')}: ${i.message}`).join('; ') };
     else if (!queued) Object.assign(facts, this.route(namespace, spec));
     const action = decideJob(facts, Date.now());
-    return this.act(action, { name, namespace, uid, key, spec, facts });
+    return this.act(action, { obj: job, name, namespace, uid, key, spec, facts });
   }
 
   /** Where the job would go, or why it cannot go anywhere yet. */
@@ -114,14 +118,16 @@ export class JobController {
       .map((r) => {
         const s = robotSpec.safeParse(r.spec);
         const rs = s.success ? s.data : robotSpec.parse({});
-        return { name: r.metadata?.name ?? '', capabilities: rs.capabilities, waiting: 0, active: 0, capacity: Math.max(1, rs.maxReplicas * rs.jobsPerPod) };
+        const name = r.metadata?.name ?? '';
+        const load = this.opts.load?.(namespace, name);
+        return { name, capabilities: rs.capabilities, waiting: load?.waiting ?? 0, active: load?.active ?? 0, capacity: Math.max(1, rs.maxReplicas * rs.jobsPerPod) };
       });
     const pick = pickRobot(spec.robotSelector, candidates);
     if (!pick.ok) return { blocked: { reason: pick.error.code, message: pick.error.message } };
     return { target: { robot: pick.robot, queue: queueName(namespace, pick.robot) } };
   }
 
-  private async act(a: JobAction, j: { name: string; namespace: string; uid: string; key: string; spec: ReturnType<typeof jobSpec.parse>; facts: JobFacts }): Promise<ReconcileResult> {
+  private async act(a: JobAction, j: { obj: Obj; name: string; namespace: string; uid: string; key: string; spec: ReturnType<typeof jobSpec.parse>; facts: JobFacts }): Promise<ReconcileResult> {
     const ref = { group: API_GROUP, version: API_VERSION, namespace: j.namespace, plural: 'jobs', name: j.name };
     switch (a.kind) {
       case 'add-finalizer':
@@ -147,15 +153,25 @@ export class JobController {
             source: { kind: 'cr', namespace: j.namespace, name: j.name, uid: j.uid },
           },
         });
+        this.events.record(j.obj, 'Normal', 'Enqueued', `Enqueued on Robot ${a.robot} (queue ${a.queue})`);
         return { requeueAfter: AFTER_ENQUEUE_MS };
       }
       case 'cancel':
         await this.client.cancel(j.uid, a.reason);
         return { requeueAfter: AFTER_ENQUEUE_MS };
-      case 'write-status':
+      case 'write-status': {
         await this.custom.patchNamespacedCustomObjectStatus({ ...ref, body: { status: a.status } }, mergePatch);
         this.lastWrite.set(j.key, Date.now());
+        const was = j.facts.status?.phase;
+        const stalled = a.status.conditions?.find((c) => c.type === 'Stalled' && c.status === 'True');
+        const wasStalled = j.facts.status?.conditions?.find((c) => c.type === 'Stalled' && c.status === 'True');
+        if (stalled && stalled.reason !== wasStalled?.reason) this.events.record(j.obj, 'Warning', stalled.reason, stalled.message);
+        else if (a.status.phase && a.status.phase !== was) {
+          const failed = a.status.phase === 'failed';
+          this.events.record(j.obj, failed ? 'Warning' : 'Normal', phaseReason(a.status.phase), a.status.conditions?.find((c) => c.type === 'Ready')?.message ?? `Job is ${a.status.phase}`);
+        }
         return;
+      }
       case 'delete':
         await this.custom.deleteNamespacedCustomObject(ref);
         return;
@@ -165,4 +181,9 @@ export class JobController {
         return;
     }
   }
+}
+
+/** `succeeded` -> `Succeeded`: Event reasons are CamelCase by convention. */
+function phaseReason(phase: string): string {
+  return phase.charAt(0).toUpperCase() + phase.slice(1);
 }

@@ -3,10 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_GROUP, API_VERSION } from '../../core/meta.js';
 import { startClusterWithCrds, type TestCluster } from '../../test/helpers/cluster.js';
 import { eventually } from '../../test/helpers/dataplane.js';
+import { SharedInformers } from '../runtime/shared-informers.js';
 import { WorkflowController } from './workflow-controller.js';
 
 let tc: TestCluster;
 let controller: WorkflowController;
+let informers: SharedInformers;
 let custom: k8s.CustomObjectsApi;
 const ref = (name: string) => ({ group: API_GROUP, version: API_VERSION, namespace: 'default', plural: 'workflows', name });
 
@@ -27,12 +29,15 @@ const spec = (secondType: string) => ({
 beforeAll(async () => {
   tc = await startClusterWithCrds();
   custom = tc.kc.makeApiClient(k8s.CustomObjectsApi);
-  controller = new WorkflowController(tc.kc);
-  await controller.start();
+  informers = new SharedInformers(tc.kc);
+  controller = new WorkflowController(tc.kc, informers);
+  await informers.start();
+  controller.start();
 }, 900_000);
 
 afterAll(async () => {
   await controller?.stop();
+  await informers?.stop();
   await tc?.stop();
 });
 

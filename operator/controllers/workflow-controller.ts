@@ -3,7 +3,9 @@ import type { Registry } from 'prom-client';
 import type { Condition } from '../../core/meta.js';
 import { API_GROUP, API_GROUP_VERSION, API_VERSION } from '../../core/meta.js';
 import type { Logger } from '../../core/logger.js';
-import { Informer, objectKey } from '../runtime/informer.js';
+import type { Informer } from '../runtime/informer.js';
+import { objectKey } from '../runtime/informer.js';
+import type { SharedInformers } from '../runtime/shared-informers.js';
 import { WorkQueue } from '../runtime/workqueue.js';
 import { workflowStatus } from './workflow-status.js';
 
@@ -24,16 +26,9 @@ export class WorkflowController {
   private readonly queue: WorkQueue;
   private readonly custom: k8s.CustomObjectsApi;
 
-  constructor(kc: k8s.KubeConfig, opts: { namespace?: string; registry?: Registry; logger?: Logger; workers?: number } = {}) {
+  constructor(kc: k8s.KubeConfig, informers: SharedInformers, opts: { registry?: Registry; logger?: Logger; workers?: number } = {}) {
     this.custom = kc.makeApiClient(k8s.CustomObjectsApi);
-    this.informer = new Informer<WorkflowObject>(kc, {
-      apiVersion: API_GROUP_VERSION,
-      kind: 'Workflow',
-      plural: 'workflows',
-      ...(opts.namespace ? { namespace: opts.namespace } : {}),
-      ...(opts.registry ? { registry: opts.registry } : {}),
-      ...(opts.logger ? { logger: opts.logger } : {}),
-    });
+    this.informer = informers.for<WorkflowObject>({ apiVersion: API_GROUP_VERSION, kind: 'Workflow', plural: 'workflows' });
     this.queue = new WorkQueue({
       name: 'workflow',
       reconcile: (key) => this.reconcile(key),
@@ -45,15 +40,13 @@ export class WorkflowController {
     this.informer.addHandlers({ add: enqueue, update: (_old, cur) => enqueue(cur), delete: enqueue });
   }
 
-  async start(): Promise<void> {
-    this.informer.start();
-    await this.informer.waitForSync();
+  /** Call after the shared informers have synced. */
+  start(): void {
     this.queue.start();
   }
 
   async stop(): Promise<void> {
     await this.queue.shutdown();
-    await this.informer.stop();
   }
 
   private async reconcile(key: string): Promise<void> {

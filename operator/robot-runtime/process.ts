@@ -72,6 +72,8 @@ export class ProcessRobotRuntime implements RobotRuntime {
         ...process.env,
         ...this.opts.env,
         REDIS_URL: this.opts.redisUrl,
+        // A SIGKILLed operator cannot stop its robots: they watch for it and drain when it is gone.
+        RPA_PARENT_PID: String(process.pid),
         RPA_CONCURRENCY: String(robot.spec.jobsPerPod),
         RPA_CAPABILITIES: robot.spec.capabilities.join(','),
         ...Object.fromEntries(robot.spec.env.map((e) => [e.name, e.value])),

@@ -18,6 +18,10 @@ export interface RuntimeState {
 export interface RobotRuntime {
   /** Makes `replicas` robots run for `robot`; scaling down drains (SIGTERM), never kills a running job. */
   apply(robot: RobotTarget, replicas: number): Promise<RuntimeState>;
+  /** What runs now; undefined when nothing was ever applied for this Robot. */
+  state(robot: Pick<RobotTarget, 'name' | 'namespace'>): RuntimeState | undefined | Promise<RuntimeState | undefined>;
+  /** Makes busy robots the last to go on scale-down, where the runtime chooses victims itself. */
+  protectBusyPods?(robot: Pick<RobotTarget, 'name' | 'namespace'>, busyJobsByPod: ReadonlyMap<string, number>): Promise<number>;
   /** Stops every robot of `robot` (drained). */
   remove(robot: Pick<RobotTarget, 'name' | 'namespace'>): Promise<void>;
   close(): Promise<void>;
