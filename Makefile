@@ -2,7 +2,7 @@
 .PHONY: run test lint bench setup
 
 run:
-	bash scripts/run.sh
+	bash scripts/run.sh $(ARGS)
 
 test:
 	bash scripts/test.sh

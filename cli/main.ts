@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../core/version.js';
 import { jobCommand } from './commands/job.js';
+import { operatorCommand } from './commands/operator.js';
 import { robotCommand } from './commands/robot.js';
 import { runCommand } from './commands/run.js';
 import { submitCommand } from './commands/submit.js';
@@ -13,6 +14,7 @@ runCommand(program);
 robotCommand(program);
 submitCommand(program);
 jobCommand(program);
+operatorCommand(program);
 
 try {
   await program.parseAsync(process.argv);

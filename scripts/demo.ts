@@ -1,20 +1,23 @@
-// Drives the local demo behind `make run`; see scripts/run.sh.
+// Drives `make run` (scripts/run.sh): the product end to end on this machine. A Kubernetes API
+// (the current kubeconfig's when one answers, else the local control plane of e2e/cluster),
+// the CRDs, Redis, the operator with the process runtime (robots as local processes: the local
+// control plane has no kubelet), then `kubectl apply` of examples/ and the results.
+// `--keep` leaves everything running until Ctrl-C.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import { contentHash } from '../core/hash.js';
-import { queueName } from '../core/queue.js';
-import { robotSpec } from '../core/robot.js';
-import { JobClient } from '../dataplane/jobs.js';
-import { ProcessRobotRuntime } from '../operator/robot-runtime/process.js';
+import * as k8s from '@kubernetes/client-node';
+import { type Cluster, startCluster } from '../e2e/cluster/cluster.js';
+import { installCrds, kubectl } from '../e2e/cluster/kubectl.js';
+import { createLogger } from '../core/logger.js';
+import { API_GROUP, API_VERSION } from '../core/meta.js';
 import { redisAnswers } from '../dataplane/redis.js';
-import { readWorkflowFile } from '../cli/io.js';
-import { printJobView } from '../cli/commands/job.js';
+import { loadOperatorConfig } from '../operator/config.js';
+import { OperatorManager } from '../operator/manager.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const ROBOT = 'demo';
 const root = join(import.meta.dirname, '..');
+const keep = process.argv.includes('--keep');
 
 async function ensureRedis(): Promise<ChildProcess | undefined> {
   if (await redisAnswers(REDIS_URL)) {
@@ -31,49 +34,102 @@ async function ensureRedis(): Promise<ChildProcess | undefined> {
   throw new Error('redis-server did not start');
 }
 
+/** The current kubeconfig's cluster when its API answers, else a local control plane we own. */
+async function ensureCluster(): Promise<{ kc: k8s.KubeConfig; cluster: Pick<Cluster, 'dir' | 'kubeconfig'>; owned?: Cluster }> {
+  const current = process.env.KUBECONFIG;
+  if (current) {
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(current);
+    const answers = await kc
+      .makeApiClient(k8s.VersionApi)
+      .getCode()
+      .then(() => true, () => false);
+    if (answers) {
+      console.log(`using the cluster of KUBECONFIG=${current} (${kc.getCurrentCluster()?.server ?? '?'})`);
+      return { kc, cluster: { dir: join(current, '..'), kubeconfig: current } };
+    }
+    console.log(`KUBECONFIG=${current} does not answer: starting the local control plane instead`);
+  }
+  console.log('starting the local control plane (the first run builds it from Go modules: about 5 minutes)');
+  const owned = await startCluster({ env: { E2E_CLUSTER: 'local' } });
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(owned.kubeconfig);
+  console.log(`control plane up: KUBECONFIG=${owned.kubeconfig}`);
+  return { kc, cluster: owned, owned };
+}
+
+interface JobObject {
+  metadata: { name: string };
+  spec: { workflowRef: { name: string } };
+  status?: { phase?: string; robot?: string; duration?: string; result?: { status: string; error?: { message?: string } } };
+}
+
 const redisChild = await ensureRedis();
-// The operator's dev-mode runtime runs the robots: the same processes `rpa operator --runtime process` starts.
-const robots = new ProcessRobotRuntime({ redisUrl: REDIS_URL, env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' } });
-// Children must not outlive the demo, even when it is interrupted or its output pipe closes.
+const { kc, cluster, owned } = await ensureCluster();
+let manager: OperatorManager | undefined;
 process.on('exit', () => {
-  robots.killNow();
+  manager?.killRobotsNow();
   redisChild?.kill('SIGKILL');
 });
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGPIPE'] as const) process.on(signal, () => process.exit(130));
-const robot = { name: ROBOT, namespace: 'default', uid: 'demo', spec: robotSpec.parse({ jobsPerPod: 2 }) };
-await robots.apply(robot, 2);
-for (let i = 0; robots.state(robot).ready < 2; i++) {
-  if (i > 600 || robots.state(robot).replicas < 2) throw new Error('the demo robots did not start');
-  await new Promise((r) => setTimeout(r, 50));
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGPIPE'] as const) {
+  process.on(signal, () => {
+    void shutdown().finally(() => process.exit(130));
+  });
 }
-console.log('two robots ready');
-const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-const client = new JobClient(redis);
-let failures = 0;
-try {
-  const dir = join(root, 'examples', 'workflows');
-  const files = (await readdir(dir)).filter((f) => /\.(ya?ml|json)$/.test(f)).sort();
-  const submitted = [];
-  for (const f of files) {
-    const wf = await readWorkflowFile(join(dir, f));
-    const { id } = await client.submit({
-      queue: queueName('default', ROBOT),
-      payload: { workflow: { name: wf.metadata.name, spec: wf.spec, hash: contentHash(wf.spec) }, variables: {}, source: { kind: 'cli' } },
-    });
-    console.log(`submitted ${f} as job ${id}`);
-    submitted.push(id);
-  }
-  for (const id of submitted) {
-    const view = await client.waitFor(id, { timeoutMs: 120_000 });
-    console.log('');
-    printJobView(view);
-    if (view.state !== 'succeeded') failures++;
-  }
-} finally {
-  await client.close();
-  redis.disconnect();
-  await robots.close();
+
+async function shutdown(): Promise<void> {
+  await manager?.stop();
+  manager = undefined;
+  await owned?.stop();
   redisChild?.kill('SIGTERM');
 }
-console.log(`\n${failures === 0 ? 'all jobs succeeded' : `${failures} job(s) did not succeed`}`);
+
+let failures = 0;
+try {
+  await installCrds(cluster, kc);
+  console.log('CRDs installed');
+  const config = loadOperatorConfig(
+    { runtime: 'process', redis: REDIS_URL },
+    { ...process.env, RPA_OPERATOR_BIND_HOST: '127.0.0.1', RPA_LEADER_ELECTION_NAMESPACE: 'default', RPA_OPERATOR_METRICS_PORT: '0', RPA_OPERATOR_HEALTH_PORT: '0' },
+  );
+  manager = new OperatorManager(config, kc, { logger: createLogger('rpa-operator', {}, process.env.LOG_LEVEL ?? 'warn'), robotEnv: { LOG_LEVEL: 'warn' } });
+  await manager.start();
+  await manager.waitForLeadership();
+  console.log(`operator running (process runtime), metrics on http://127.0.0.1:${manager.metricsPort}/metrics`);
+
+  const workflows = join(root, 'examples', 'workflows');
+  console.log(await kubectl(cluster, ['apply', '-f', workflows, '-f', join(root, 'examples', 'robot.yaml'), '-f', join(root, 'examples', 'schedule.yaml'), '-f', join(root, 'examples', 'job.yaml')]));
+  // One more Job per example workflow, so every example runs on the robots the operator starts.
+  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+  const names = (await readdir(workflows)).filter((f) => /\.ya?ml$/.test(f)).map((f) => f.replace(/\.ya?ml$/, '')).filter((n) => n !== 'hello');
+  for (const wf of names) {
+    const body = { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: 'Job', metadata: { name: `demo-${wf}` }, spec: { workflowRef: { name: wf }, robotSelector: { name: 'hello-bot' } } };
+    await custom.createNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace: 'default', plural: 'jobs', body }).catch(() => undefined);
+    console.log(`job.rpa.dev/demo-${wf} created`);
+  }
+
+  const final = new Set(['succeeded', 'failed', 'cancelled', 'timed_out']);
+  const deadline = Date.now() + 180_000;
+  let jobs: JobObject[] = [];
+  for (;;) {
+    jobs = ((await custom.listNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace: 'default', plural: 'jobs' })) as { items: JobObject[] }).items;
+    if (jobs.length > 0 && jobs.every((j) => final.has(j.status?.phase ?? ''))) break;
+    if (Date.now() > deadline) throw new Error('jobs did not finish within 3 minutes');
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  console.log('');
+  for (const j of jobs) {
+    const s = j.status;
+    if (s?.phase !== 'succeeded') failures++;
+    console.log(`${j.metadata.name.padEnd(24)} ${j.spec.workflowRef.name.padEnd(16)} ${String(s?.phase).padEnd(10)} robot ${s?.robot ?? '-'} in ${s?.duration ?? '-'}${s?.result?.error?.message ? `: ${s.result.error.message}` : ''}`);
+  }
+  console.log(`\n${await kubectl(cluster, ['get', 'rpa'])}`);
+  if (keep) {
+    console.log(`still running; KUBECONFIG=${cluster.kubeconfig}. Try: kubectl get rpa -w. Ctrl-C stops it all.`);
+    await new Promise(() => {});
+  }
+} finally {
+  if (!keep) await shutdown();
+}
+console.log(failures === 0 ? 'all jobs succeeded' : `${failures} job(s) did not succeed`);
 process.exitCode = failures === 0 ? 0 : 1;

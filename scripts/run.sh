@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# `make run`: the product's main job on an embedded default. Installs what is missing, uses the
-# Redis on 127.0.0.1:6379 or starts one, starts two robots, submits examples/workflows/ and
-# prints the results.
+# `make run`: the product on this machine. Installs what is missing, then scripts/demo.ts
+# brings up a Kubernetes API (yours or the local control plane), the CRDs, Redis and the operator
+# (process runtime), applies examples/ and prints the results. `make run ARGS=--keep` keeps it up.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh

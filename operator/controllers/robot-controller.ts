@@ -17,6 +17,8 @@ import type { RobotRuntime, RobotTarget, RuntimeState } from '../robot-runtime/t
 import { needsNewToken, newJoinToken, ROTATE_TOKEN_ANNOTATION, robotTokenSecret, tokenSecretName } from './robot-objects.js';
 import { RobotScaler, type ScaleEvent, type ScaleExtras } from './robot-scaler.js';
 import { robotStatus } from './robot-status.js';
+import { isNotFound } from '../runtime/api-errors.js';
+import { nullMissing } from '../status/merge-patch.js';
 
 interface RobotObject extends k8s.KubernetesObject {
   spec?: unknown;
@@ -49,7 +51,6 @@ export interface RobotControllerOptions {
 
 const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 const STATUS_INTERVAL_MS = 10_000;
-const isNotFound = (e: unknown) => e instanceof k8s.ApiException && e.code === 404;
 
 const gaugesByRegistry = new WeakMap<Registry, { desired: Gauge; queue: Gauge }>();
 
@@ -291,9 +292,3 @@ function sameStatus(a: RobotStatus | undefined, b: RobotStatus): boolean {
   return a !== undefined && jsonEqual(a, b);
 }
 
-/** A merge patch keeps fields it does not mention: fields gone from the new status are sent as null. */
-function nullMissing(old: RobotStatus | undefined, next: RobotStatus): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...next };
-  for (const k of Object.keys(old ?? {})) if (!(k in next)) out[k] = null;
-  return out;
-}

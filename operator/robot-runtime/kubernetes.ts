@@ -1,6 +1,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { robotDeployment, deploymentName, ROBOT_LABEL } from '../controllers/robot-objects.js';
 import type { RobotRuntime, RobotTarget, RuntimeState } from './types.js';
+import { isNotFound } from '../runtime/api-errors.js';
 
 export const FIELD_MANAGER = 'rpa-operator';
 /** ReplicaSets delete pods with the lowest cost first: idle robots go before busy ones. */
@@ -12,7 +13,6 @@ export interface KubernetesRuntimeOptions {
   redisUrlSecret?: { name: string; key: string };
 }
 
-const isNotFound = (e: unknown) => e instanceof k8s.ApiException && e.code === 404;
 
 /**
  * Robots as Deployments, written by server-side apply with one field manager: the operator's

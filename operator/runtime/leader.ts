@@ -10,6 +10,7 @@
  */
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from '../../core/logger.js';
+import { apiStatus } from './api-errors.js';
 
 export interface LeaderElectorOptions {
   namespace: string;
@@ -37,11 +38,6 @@ export const LEADER_DEFAULTS = { leaseDurationMs: 15_000, renewDeadlineMs: 10_00
 
 /** Retry periods get up to this fraction of extra random delay, as in client-go, to spread candidates. */
 const JITTER_FACTOR = 1.2;
-
-function statusCode(error: unknown): number | undefined {
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'number' ? code : undefined;
-}
 
 function withTimeout<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -171,7 +167,7 @@ export class LeaderElector {
     try {
       lease = await this.api.readNamespacedLease({ namespace, name });
     } catch (error) {
-      if (statusCode(error) !== 404) return this.failed(error, 'read');
+      if (apiStatus(error) !== 404) return this.failed(error, 'read');
       try {
         const created = await this.api.createNamespacedLease({ namespace, body: this.leaseBody(undefined, identity) });
         this.observe(created);
@@ -209,7 +205,7 @@ export class LeaderElector {
 
   private failed(error: unknown, what: string): false {
     // 409 is a lost race for the Lease: expected, not worth a warning.
-    if (statusCode(error) !== 409) this.options.logger?.warn({ err: error, lease: this.options.name }, `lease ${what} failed`);
+    if (apiStatus(error) !== 409) this.options.logger?.warn({ err: error, lease: this.options.name }, `lease ${what} failed`);
     return false;
   }
 
