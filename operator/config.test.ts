@@ -4,7 +4,7 @@ import { loadOperatorConfig } from './config.js';
 describe('loadOperatorConfig', () => {
   it('takes defaults, then environment, then flags', () => {
     const d = loadOperatorConfig({}, {});
-    expect(d).toMatchObject({ runtime: 'kubernetes', redisUrl: 'redis://127.0.0.1:6379', workers: 4, leaderElection: { enabled: true, leaseDurationSeconds: 15 } });
+    expect(d).toMatchObject({ runtime: 'kubernetes', redisUrl: 'redis://127.0.0.1:6379', workers: 4, leaderElection: { enabled: true, leaseDurationSeconds: 10 } });
     expect(d.namespace).toBeUndefined();
     const e = loadOperatorConfig({ runtime: 'process' }, { RPA_OPERATOR_RUNTIME: 'kubernetes', RPA_WATCH_NAMESPACE: 'rpa', REDIS_URL: 'redis://r:6379', RPA_OPERATOR_WORKERS: '8' });
     expect(e).toMatchObject({ runtime: 'process', namespace: 'rpa', redisUrl: 'redis://r:6379', workers: 8 });

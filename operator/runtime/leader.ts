@@ -34,7 +34,7 @@ export interface LeaderElectorOptions {
   logger?: Logger;
 }
 
-export const LEADER_DEFAULTS = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 } as const;
+export const LEADER_DEFAULTS = { leaseDurationMs: 10_000, renewDeadlineMs: 7_000, retryPeriodMs: 1_000 } as const;
 
 /** Retry periods get up to this fraction of extra random delay, as in client-go, to spread candidates. */
 const JITTER_FACTOR = 1.2;

@@ -114,6 +114,8 @@ export class WorkQueue {
     };
     this.logger = options.logger;
     this.metrics = metricsFor(options.registry);
+    // Exported from the start, so a dashboard shows an idle queue as 0 rather than no data.
+    this.metrics.depth.set({ name: this.opts.name }, 0);
   }
 
   /** Number of keys waiting (not counting those being processed or delayed). */
