@@ -123,6 +123,13 @@ try {
     if (s?.phase !== 'succeeded') failures++;
     console.log(`${j.metadata.name.padEnd(24)} ${j.spec.workflowRef.name.padEnd(16)} ${String(s?.phase).padEnd(10)} robot ${s?.robot ?? '-'} in ${s?.duration ?? '-'}${s?.result?.error?.message ? `: ${s.result.error.message}` : ''}`);
   }
+  // Robot status is refreshed every few seconds, not per job: wait for it to show the empty queue.
+  const robotDeadline = Date.now() + 15_000;
+  while (Date.now() < robotDeadline) {
+    const bot = (await custom.getNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace: 'default', plural: 'robots', name: 'hello-bot' })) as { status?: { queueDepth?: number } };
+    if (bot.status?.queueDepth === 0) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
   console.log(`\n${await kubectl(cluster, ['get', 'rpa'])}`);
   if (keep) {
     console.log(`still running; KUBECONFIG=${cluster.kubeconfig}. Try: kubectl get rpa -w. Ctrl-C stops it all.`);

@@ -10,3 +10,24 @@ export function apiStatus(error: unknown): number | undefined {
 export const isNotFound = (error: unknown): boolean => apiStatus(error) === 404;
 /** 409: the object exists already, or an update lost a resourceVersion race. */
 export const isConflict = (error: unknown): boolean => apiStatus(error) === 409;
+
+/**
+ * One line for a log: the API's Status message when there is one ("storage is (re)initializing"),
+ * not the exception with its headers and the body twice.
+ */
+export function describeApiError(error: unknown): string {
+  if (error instanceof k8s.ApiException) {
+    const body: unknown = typeof error.body === 'string' ? safeJson(error.body) : error.body;
+    const message = (body as { message?: unknown } | undefined)?.message;
+    return `HTTP ${error.code}${typeof message === 'string' ? `: ${message}` : ''}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

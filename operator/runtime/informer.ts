@@ -12,6 +12,7 @@ import * as k8s from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../core/logger.js';
 import { trackStaleness } from './informer-metrics.js';
+import { apiStatus, describeApiError } from './api-errors.js';
 
 export interface InformerHandlers<T extends k8s.KubernetesObject> {
   add?(obj: T): void;
@@ -176,7 +177,10 @@ export class Informer<T extends k8s.KubernetesObject> {
         }
         const delay = backoffWithJitter(failures, this.opts.backoffBaseMs, this.opts.backoffMaxMs);
         failures += 1;
-        this.logger?.warn({ err: error, resource: this.resource, delayMs: Math.round(delay) }, 'list/watch failed; retrying');
+        const detail = { resource: this.resource, error: describeApiError(error), delayMs: Math.round(delay) };
+        // 429 is an API server still filling its caches (start-up, restart): expected, not a warning.
+        if (apiStatus(error) === 429) this.logger?.info(detail, 'API server not ready yet; retrying');
+        else this.logger?.warn(detail, 'list/watch failed; retrying');
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, delay);
           this.wake = () => {
