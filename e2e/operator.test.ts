@@ -106,6 +106,31 @@ describe('operator with the kubernetes runtime', () => {
     await eventually(async () => ((await replicasOf('idle')) === undefined ? true : undefined), 60_000, 'Deployment collected');
   });
 
+  it('warms a scale-to-zero Robot up before a Schedule that targets it fires', { timeout: 60_000 }, async () => {
+    await createRobot(tc.kc, 'warm', { mode: 'pods', minReplicas: 0, maxReplicas: 3, warmupSeconds: 30, scaleDownStabilizationSeconds: 1, capabilities: ['excel'] });
+    await waitReplicas('warm', 0);
+    const schedule = { group: API_GROUP, version: API_VERSION, namespace: 'default', plural: 'schedules', name: 'warm-soon' };
+    // Selected by capability, not by name; suspended runs nothing, so the Job controller stays out of it.
+    const body = {
+      apiVersion: `${API_GROUP}/${API_VERSION}`,
+      kind: 'Schedule',
+      metadata: { name: 'warm-soon' },
+      spec: { cron: '*/15 * * * * *', suspend: true, jobTemplate: { spec: { workflowRef: { name: 'none' }, robotSelector: { capabilities: ['excel'] } } } },
+    };
+    await custom.createNamespacedCustomObject({ ...schedule, body });
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(await replicasOf('warm')).toBe(0);
+    await custom.patchNamespacedCustomObject({ ...schedule, body: { spec: { suspend: false } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+    await waitReplicas('warm', 1, 10_000);
+    const reason = await eventually(async () => {
+      const r = (await custom.getNamespacedCustomObject(robotRef('warm'))) as { status?: { scaleReason?: string } };
+      return r.status?.scaleReason;
+    }, 10_000, 'scale reason');
+    expect(reason).toBe('Warmup');
+    await custom.deleteNamespacedCustomObject(schedule);
+    await waitReplicas('warm', 0, 20_000);
+  });
+
   it('issues a hashed join token to a remote Robot and rotates it on annotation', { timeout: 60_000 }, async () => {
     await createRobot(tc.kc, 'laptop', { mode: 'remote', capabilities: ['excel'] });
     const read = () => core.readNamespacedSecret({ name: tokenSecretName('laptop'), namespace: 'default' });

@@ -47,6 +47,8 @@ const NAMES: Record<string, string> = {
   'leaderElection.leaseName': 'RPA_LEASE_NAME',
   'leaderElection.leaseDurationSeconds': 'RPA_LEASE_DURATION_SECONDS',
   'leaderElection.renewDeadlineSeconds': 'RPA_RENEW_DEADLINE_SECONDS',
+  'leaderElection.retryPeriodSeconds': 'RPA_RETRY_PERIOD_SECONDS',
+  resyncSeconds: 'RPA_RESYNC_SECONDS',
   workers: 'RPA_OPERATOR_WORKERS',
   metricsPort: 'RPA_OPERATOR_METRICS_PORT',
   healthPort: 'RPA_OPERATOR_HEALTH_PORT',

@@ -163,21 +163,21 @@ export class OperatorManager {
     const logger = this.opts.logger;
     const common = { registry: this.registry, events: this.events, ...(logger ? { logger } : {}) };
     // Built before the Robot controller it pokes, so the hook reaches it through this variable.
-    const hooks: { pokeRobot?: (ns: string, name: string) => void } = {};
-    const schedule = new ScheduleController(this.kc, this.informers, { ...common, workers: 2, onTargetChanged: (ns, name) => hooks.pokeRobot?.(ns, name) });
+    const hooks: { scheduleChanged?: (ns: string) => void } = {};
+    const schedule = new ScheduleController(this.kc, this.informers, { ...common, workers: 2, onScheduleChanged: (ns) => hooks.scheduleChanged?.(ns) });
     const robot = new RobotController(
       this.kc,
       this.informers,
       { runtime: this.runtime, client: this.client, presence: new PresenceStore(this.redis, this.config.dataPlane), redis: this.redis, blockingRedis: this.blocking, settings: this.config.dataPlane },
       {
         ...common,
-        upcomingRuns: (ns, name) => schedule.upcomingRuns(ns, name),
+        upcomingRuns: (ns, target) => schedule.upcomingRuns(ns, target),
         ...(this.opts.onScaled ? { onScaled: this.opts.onScaled } : {}),
         ...(this.opts.scaleDebounceMs !== undefined ? { debounceMs: this.opts.scaleDebounceMs } : {}),
         ...(this.opts.robotStatusIntervalMs !== undefined ? { statusIntervalMs: this.opts.robotStatusIntervalMs } : {}),
       },
     );
-    hooks.pokeRobot = (ns, name) => robot.poke(ns, name);
+    hooks.scheduleChanged = (ns) => robot.pokeWarmups(ns);
     const job = new JobController(this.kc, this.informers, this.client, {
       ...common,
       workers: this.config.workers,

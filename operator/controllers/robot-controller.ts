@@ -41,7 +41,7 @@ export interface RobotControllerOptions {
   events?: EventSink;
   workers?: number;
   /** Next fire times of Schedules that target a Robot, for warm-up. */
-  upcomingRuns?: (namespace: string, robot: string) => Date[];
+  upcomingRuns?: (namespace: string, robot: { name: string; capabilities: readonly string[] }) => Date[];
   /** How often status (ready robots, busy slots, queue) is refreshed when nothing else happens. */
   statusIntervalMs?: number;
   /** Debounce of queue events before a scale decision. */
@@ -124,9 +124,12 @@ export class RobotController {
     await this.scaler.stop();
   }
 
-  /** Reconciles a Robot now, e.g. when a Schedule targeting it changed. */
-  poke(namespace: string, name: string): void {
-    this.queue.add(`${namespace}/${name}`);
+  /** A Schedule changed in this namespace: Robots that warm up for Schedules plan again now. */
+  pokeWarmups(namespace: string): void {
+    for (const r of this.robots.list()) {
+      const warmup = (r.spec as { warmupSeconds?: unknown } | undefined)?.warmupSeconds;
+      if (r.metadata?.namespace === namespace && typeof warmup === 'number' && warmup > 0) this.queue.add(objectKey(r));
+    }
   }
 
   private onScaled(e: ScaleEvent): void {
@@ -182,7 +185,7 @@ export class RobotController {
     const runtime = await this.deps.runtime.state(target);
     const extras: ScaleExtras = { readyReplicas: runtime?.ready ?? 0 };
     if (spec.warmupSeconds > 0 && this.opts.upcomingRuns) {
-      const fires = this.opts.upcomingRuns(namespace, name);
+      const fires = this.opts.upcomingRuns(namespace, { name, capabilities: spec.capabilities });
       extras.warmup = { nextFireTimes: fires, warmupSeconds: spec.warmupSeconds };
       // Look again when the next warm-up window opens, so the pod is up before the fire time.
       const opensIn = Math.min(...fires.map((d) => d.getTime() - spec.warmupSeconds * 1000 - Date.now()).filter((ms) => ms > 0));

@@ -9,7 +9,7 @@ import { type EventSink, NO_EVENTS } from '../runtime/events.js';
 import { type Informer, objectKey } from '../runtime/informer.js';
 import type { SharedInformers } from '../runtime/shared-informers.js';
 import { type ReconcileResult, WorkQueue } from '../runtime/workqueue.js';
-import { nextFireTimes } from '../schedules/cron.js';
+import { nextFireTime } from '../schedules/cron.js';
 import type { PlannedRun } from '../schedules/plan.js';
 import { nullMissing } from '../status/merge-patch.js';
 import {
@@ -49,8 +49,8 @@ export interface ScheduleControllerOptions {
   events?: EventSink;
   /** Clock, for tests. */
   now?: () => Date;
-  /** A Schedule targeting this Robot changed: its warm-up plan may have moved. */
-  onTargetChanged?: (namespace: string, robot: string) => void;
+  /** A Schedule in this namespace changed: warm-up plans of Robots there may have moved. */
+  onScheduleChanged?: (namespace: string) => void;
 }
 
 /**
@@ -90,16 +90,11 @@ export class ScheduleController {
     });
     const changed = (o: Obj) => {
       this.queue.add(objectKey(o));
-      const robot = targetRobot(o);
-      if (robot && o.metadata?.namespace) opts.onTargetChanged?.(o.metadata.namespace, robot);
+      if (o.metadata?.namespace) opts.onScheduleChanged?.(o.metadata.namespace);
     };
     this.schedules.addHandlers({
       add: changed,
-      update: (old, cur) => {
-        changed(cur);
-        const before = targetRobot(old);
-        if (before && before !== targetRobot(cur) && old.metadata?.namespace) opts.onTargetChanged?.(old.metadata.namespace, before);
-      },
+      update: (_old, cur) => changed(cur),
       delete: (o) => {
         if (o.metadata?.uid) this.taken.delete(o.metadata.uid);
         changed(o);
@@ -123,19 +118,22 @@ export class ScheduleController {
   }
 
   /**
-   * Next fire times of the Schedules whose runs go to this Robot (by name), soonest first; used
-   * to warm a pod Robot up before its scheduled runs. Suspended or invalid Schedules have none.
+   * The next fire time of each Schedule whose runs this Robot can take (by name, or by having every
+   * capability the selector lists), soonest first; used to warm a pod Robot up before its runs.
+   * One per Schedule: the next tick of the same Schedule reuses the warmed pod. Suspended or
+   * invalid Schedules have none.
    */
-  upcomingRuns(namespace: string, robot: string, count = 3): Date[] {
+  upcomingRuns(namespace: string, robot: { name: string; capabilities: readonly string[] }): Date[] {
     const now = this.now();
     const out: Date[] = [];
     for (const s of this.schedules.list()) {
-      if (s.metadata?.namespace !== namespace || targetRobot(s) !== robot) continue;
+      if (s.metadata?.namespace !== namespace) continue;
       const { spec } = scheduleProblems(s.spec);
-      if (!spec || spec.suspend) continue;
-      out.push(...nextFireTimes(spec.cron, spec.timeZone, now, count, spec.dstPolicy));
+      if (!spec || spec.suspend || !selects(spec.jobTemplate.spec.robotSelector, robot)) continue;
+      const next = nextFireTime(spec.cron, spec.timeZone, now, spec.dstPolicy);
+      if (next) out.push(next);
     }
-    return out.sort((a, b) => a.getTime() - b.getTime()).slice(0, count);
+    return out.sort((a, b) => a.getTime() - b.getTime());
   }
 
   private async reconcile(key: string): Promise<ReconcileResult> {
@@ -259,8 +257,8 @@ function scheduleOwner(job: Obj): string | undefined {
   return job.metadata?.ownerReferences?.find((o) => o.controller && o.kind === 'Schedule' && o.apiVersion === API_GROUP_VERSION)?.name;
 }
 
-function targetRobot(schedule: Obj): string | undefined {
-  const spec = schedule.spec as { jobTemplate?: { spec?: { robotSelector?: { name?: unknown } } } } | undefined;
-  const robot = spec?.jobTemplate?.spec?.robotSelector?.name;
-  return typeof robot === 'string' ? robot : undefined;
+/** Whether a run with this selector may land on the Robot: the same test routing applies. */
+function selects(selector: { name?: string; capabilities?: string[] }, robot: { name: string; capabilities: readonly string[] }): boolean {
+  if (selector.name !== undefined && selector.name !== robot.name) return false;
+  return (selector.capabilities ?? []).every((c) => robot.capabilities.includes(c));
 }
