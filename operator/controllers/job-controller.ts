@@ -183,7 +183,10 @@ export class JobController {
   }
 }
 
-/** `succeeded` -> `Succeeded`: Event reasons are CamelCase by convention. */
+/** `timed_out` -> `TimedOut`: Event reasons are CamelCase by convention. */
 function phaseReason(phase: string): string {
-  return phase.charAt(0).toUpperCase() + phase.slice(1);
+  return phase
+    .split('_')
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join('');
 }
