@@ -158,6 +158,24 @@ describe('operator with the kubernetes runtime', () => {
     expect(Buffer.from(rotated.data?.token ?? '', 'base64').toString()).not.toBe(token);
   });
 
+  it('reconciles everything again after losing the Lease and winning it back', { timeout: 90_000 }, async () => {
+    await createRobot(tc.kc, 'relead', { mode: 'pods', minReplicas: 1, maxReplicas: 2 });
+    await waitReplicas('relead', 1);
+    // Another identity takes the Lease; the manager's renewals fail until its renew deadline.
+    const leases = tc.kc.makeApiClient(k8s.CoordinationV1Api);
+    const lease = { name: 'rpa-operator', namespace: 'default' };
+    const now = new k8s.V1MicroTime(Date.now());
+    await leases.patchNamespacedLease(
+      { ...lease, body: { spec: { holderIdentity: 'thief', acquireTime: now, renewTime: now, leaseDurationSeconds: 10 } } },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
+    await eventually(async () => (manager.isLeader() ? undefined : true), 20_000, 'leadership lost');
+    // Changed while nobody leads: no event will tell the next leader's controllers about it.
+    await apps.deleteNamespacedDeployment({ name: deploymentName('relead'), namespace: 'default' });
+    await eventually(async () => (manager.isLeader() ? true : undefined), 30_000, 'leadership regained');
+    await waitReplicas('relead', 1, 20_000);
+  });
+
   it('resumes its watches after the API server restarts without missing an object', { timeout: 120_000 }, async () => {
     const restart = tc.cluster.restartApiserver;
     if (!restart) return;

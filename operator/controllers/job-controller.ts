@@ -36,6 +36,7 @@ export class JobController {
   private readonly workflows: Informer<Obj>;
   private readonly robots: Informer<Obj>;
   private readonly queue: WorkQueue;
+  private readonly detach: (() => void)[] = [];
   private readonly custom: k8s.CustomObjectsApi;
   private readonly lastWrite = new Map<string, number>();
   private readonly events: EventSink;
@@ -66,10 +67,10 @@ export class JobController {
       ...(opts.logger ? { logger: opts.logger } : {}),
     });
     const enqueue = (o: Obj) => this.queue.add(objectKey(o));
-    this.jobs.addHandlers({ add: enqueue, update: (_o, cur) => enqueue(cur), delete: (o) => this.lastWrite.delete(objectKey(o)) });
+    this.detach.push(this.jobs.addHandlers({ add: enqueue, update: (_o, cur) => enqueue(cur), delete: (o) => this.lastWrite.delete(objectKey(o)) }));
     // A Workflow or Robot appearing can unblock Jobs waiting for it.
     const all = () => this.jobs.list().forEach(enqueue);
-    for (const inf of [this.workflows, this.robots]) inf.addHandlers({ add: all, update: all });
+    for (const inf of [this.workflows, this.robots]) this.detach.push(inf.addHandlers({ add: all, update: all }));
   }
 
   /** Call after the shared informers have synced. */
@@ -78,6 +79,8 @@ export class JobController {
   }
 
   async stop(): Promise<void> {
+    // Informers outlive controllers (a replica that loses the Lease builds new ones): let go of them.
+    for (const detach of this.detach.splice(0)) detach();
     await this.queue.shutdown();
   }
 

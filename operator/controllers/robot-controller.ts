@@ -78,6 +78,7 @@ export class RobotController {
   readonly scaler: RobotScaler;
   private readonly robots;
   private readonly queue: WorkQueue;
+  private readonly detach: (() => void)[] = [];
   private readonly core: k8s.CoreV1Api;
   private readonly custom: k8s.CustomObjectsApi;
   private readonly events: EventSink;
@@ -108,7 +109,7 @@ export class RobotController {
       onScaled: (e) => this.onScaled(e),
     });
     const enqueue = (o: RobotObject) => this.queue.add(objectKey(o));
-    this.robots.addHandlers({ add: enqueue, update: (_o, cur) => enqueue(cur), delete: enqueue });
+    this.detach.push(this.robots.addHandlers({ add: enqueue, update: (_o, cur) => enqueue(cur), delete: enqueue }));
   }
 
   /** Call after the shared informers have synced. */
@@ -120,6 +121,8 @@ export class RobotController {
   }
 
   async stop(): Promise<void> {
+    // Informers outlive controllers (a replica that loses the Lease builds new ones): let go of them.
+    for (const detach of this.detach.splice(0)) detach();
     await this.queue.shutdown();
     await this.scaler.stop();
   }

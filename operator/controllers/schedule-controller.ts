@@ -63,6 +63,7 @@ export class ScheduleController {
   readonly schedules: Informer<Obj>;
   private readonly jobs: Informer<Obj>;
   private readonly queue: WorkQueue;
+  private readonly detach: (() => void)[] = [];
   private readonly custom: k8s.CustomObjectsApi;
   private readonly events: EventSink;
   private readonly runs: Counter;
@@ -92,20 +93,20 @@ export class ScheduleController {
       this.queue.add(objectKey(o));
       if (o.metadata?.namespace) opts.onScheduleChanged?.(o.metadata.namespace);
     };
-    this.schedules.addHandlers({
+    this.detach.push(this.schedules.addHandlers({
       add: changed,
       update: (_old, cur) => changed(cur),
       delete: (o) => {
         if (o.metadata?.uid) this.taken.delete(o.metadata.uid);
         changed(o);
       },
-    });
+    }));
     // A run starting, finishing or disappearing changes active runs, history and Forbid's verdict.
     const run = (o: Obj) => {
       const owner = scheduleOwner(o);
       if (owner && o.metadata?.namespace) this.queue.add(`${o.metadata.namespace}/${owner}`);
     };
-    this.jobs.addHandlers({ add: run, update: (_o, cur) => run(cur), delete: run });
+    this.detach.push(this.jobs.addHandlers({ add: run, update: (_o, cur) => run(cur), delete: run }));
   }
 
   /** Call after the shared informers have synced. */
@@ -114,6 +115,8 @@ export class ScheduleController {
   }
 
   async stop(): Promise<void> {
+    // Informers outlive controllers (a replica that loses the Lease builds new ones): let go of them.
+    for (const detach of this.detach.splice(0)) detach();
     await this.queue.shutdown();
   }
 

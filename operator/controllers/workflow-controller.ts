@@ -24,6 +24,7 @@ const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergeP
 export class WorkflowController {
   readonly informer: Informer<WorkflowObject>;
   private readonly queue: WorkQueue;
+  private readonly detach: (() => void)[] = [];
   private readonly custom: k8s.CustomObjectsApi;
 
   constructor(kc: k8s.KubeConfig, informers: SharedInformers, opts: { registry?: Registry; logger?: Logger; workers?: number } = {}) {
@@ -37,7 +38,7 @@ export class WorkflowController {
       ...(opts.logger ? { logger: opts.logger } : {}),
     });
     const enqueue = (o: WorkflowObject) => this.queue.add(objectKey(o));
-    this.informer.addHandlers({ add: enqueue, update: (_old, cur) => enqueue(cur), delete: enqueue });
+    this.detach.push(this.informer.addHandlers({ add: enqueue, update: (_old, cur) => enqueue(cur), delete: enqueue }));
   }
 
   /** Call after the shared informers have synced. */
@@ -46,6 +47,8 @@ export class WorkflowController {
   }
 
   async stop(): Promise<void> {
+    // Informers outlive controllers (a replica that loses the Lease builds new ones): let go of them.
+    for (const detach of this.detach.splice(0)) detach();
     await this.queue.shutdown();
   }
 

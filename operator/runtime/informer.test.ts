@@ -97,6 +97,22 @@ describe('Informer (real kube-apiserver)', () => {
     await informer.stop();
   });
 
+  it('replays the cache to handlers added after sync, and stops calling removed ones', async () => {
+    const informer = newInformer();
+    informer.start();
+    await informer.waitForSync();
+    const late: string[] = [];
+    const remove = informer.addHandlers({ add: (o) => late.push(objectKey(o)) });
+    expect(late).toEqual([`${NS}/before`]);
+    remove();
+    await core.createNamespacedConfigMap({ namespace: NS, body: configMap('after-removal', '1') });
+    await until('cached', () => informer.get(`${NS}/after-removal`) !== undefined);
+    expect(late).toEqual([`${NS}/before`]);
+    await core.deleteNamespacedConfigMap({ namespace: NS, name: 'after-removal' });
+    await until('gone', () => informer.get(`${NS}/after-removal`) === undefined);
+    await informer.stop();
+  });
+
   it('converges after objects change while the watch is broken, resuming from its resourceVersion', async () => {
     // A long first backoff keeps the watch down while the objects change.
     const informer = newInformer({ backoffBaseMs: 3_000, backoffMaxMs: 3_000 });

@@ -103,8 +103,20 @@ export class Informer<T extends k8s.KubernetesObject> {
     };
   }
 
-  addHandlers(handlers: InformerHandlers<T>): void {
+  /**
+   * Registers handlers; returns their removal. As with client-go, handlers added after the first
+   * list hear `add` for every cached object first, so a controller built late (a replica that
+   * leads again after losing the Lease) misses nothing.
+   */
+  addHandlers(handlers: InformerHandlers<T>): () => void {
     this.handlers.push(handlers);
+    if (this.synced) {
+      for (const obj of this.cache.values()) this.call(handlers, 'add', obj);
+    }
+    return () => {
+      const i = this.handlers.indexOf(handlers);
+      if (i >= 0) this.handlers.splice(i, 1);
+    };
   }
 
   /** True once the first list has filled the cache. */
@@ -299,14 +311,17 @@ export class Informer<T extends k8s.KubernetesObject> {
   }
 
   private emit(kind: 'add' | 'update' | 'delete', obj: T, old?: T): void {
-    for (const h of this.handlers) {
-      try {
-        if (kind === 'add') h.add?.(obj);
-        else if (kind === 'delete') h.delete?.(obj);
-        else h.update?.(old ?? obj, obj);
-      } catch (error) {
-        this.logger?.error({ err: error, resource: this.resource, key: objectKey(obj) }, 'informer handler threw');
-      }
+    // A copy: a handler may remove itself (or others) while this runs.
+    for (const h of [...this.handlers]) this.call(h, kind, obj, old);
+  }
+
+  private call(h: InformerHandlers<T>, kind: 'add' | 'update' | 'delete', obj: T, old?: T): void {
+    try {
+      if (kind === 'add') h.add?.(obj);
+      else if (kind === 'delete') h.delete?.(obj);
+      else h.update?.(old ?? obj, obj);
+    } catch (error) {
+      this.logger?.error({ err: error, resource: this.resource, key: objectKey(obj) }, 'informer handler threw');
     }
   }
 }
