@@ -113,6 +113,20 @@ describe('Informer (real kube-apiserver)', () => {
     await informer.stop();
   });
 
+  it('lists in pages and still holds every object', async () => {
+    await core.createNamespacedConfigMap({ namespace: NS, body: configMap('paged-1', '1') });
+    await core.createNamespacedConfigMap({ namespace: NS, body: configMap('paged-2', '2') });
+    const informer = newInformer({ listPageSize: 1 });
+    informer.start();
+    await informer.waitForSync();
+    expect(informer.list().map(objectKey).sort()).toEqual([`${NS}/before`, `${NS}/paged-1`, `${NS}/paged-2`]);
+    // The watch resumes from the snapshot the pages formed.
+    await core.deleteNamespacedConfigMap({ namespace: NS, name: 'paged-1' });
+    await core.deleteNamespacedConfigMap({ namespace: NS, name: 'paged-2' });
+    await until('deletes seen', () => informer.list().length === 1);
+    await informer.stop();
+  });
+
   it('converges after objects change while the watch is broken, resuming from its resourceVersion', async () => {
     // A long first backoff keeps the watch down while the objects change.
     const informer = newInformer({ backoffBaseMs: 3_000, backoffMaxMs: 3_000 });

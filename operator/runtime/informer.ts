@@ -38,11 +38,13 @@ export interface InformerOptions {
   backoffMaxMs?: number;
   /** Server-side watch timeout, so connections are renewed even when silent. Default 300 s. */
   watchTimeoutSeconds?: number;
+  /** Objects per list page. Default 500, as client-go's reflector. */
+  listPageSize?: number;
   registry?: Registry;
   logger?: Logger;
 }
 
-export const INFORMER_DEFAULTS = { resyncPeriodMs: 600_000, backoffBaseMs: 200, backoffMaxMs: 30_000, watchTimeoutSeconds: 300 } as const;
+export const INFORMER_DEFAULTS = { resyncPeriodMs: 600_000, backoffBaseMs: 200, backoffMaxMs: 30_000, watchTimeoutSeconds: 300, listPageSize: 500 } as const;
 
 /** How long after its server-side timeout a watch that has not ended is considered dead. */
 const WATCHDOG_GRACE_MS = 30_000;
@@ -100,6 +102,7 @@ export class Informer<T extends k8s.KubernetesObject> {
       backoffBaseMs: options.backoffBaseMs ?? INFORMER_DEFAULTS.backoffBaseMs,
       backoffMaxMs: options.backoffMaxMs ?? INFORMER_DEFAULTS.backoffMaxMs,
       watchTimeoutSeconds: options.watchTimeoutSeconds ?? INFORMER_DEFAULTS.watchTimeoutSeconds,
+      listPageSize: options.listPageSize ?? INFORMER_DEFAULTS.listPageSize,
     };
   }
 
@@ -208,14 +211,22 @@ export class Informer<T extends k8s.KubernetesObject> {
   /** Replaces the cache with a fresh list; handlers see the difference, so missed events are recovered. */
   private async relist(): Promise<void> {
     const o = this.options;
-    const list = await this.objects.list<T>(o.apiVersion, o.kind, o.namespace, undefined, undefined, undefined, undefined, o.labelSelector);
+    const fresh = new Map<string, T>();
+    let resourceVersion = '';
+    let continueToken: string | undefined;
+    // In pages, as client-go's reflector does, so a large fleet never means one huge response; the
+    // pages form one snapshot, and an expired continue token fails the relist, which is retried.
+    do {
+      const page = await this.objects.list<T>(o.apiVersion, o.kind, o.namespace, undefined, undefined, undefined, undefined, o.labelSelector, this.opts.listPageSize, continueToken);
+      for (const item of page.items) {
+        // List items come without apiVersion/kind; watch events carry them: keep both shapes alike.
+        fresh.set(objectKey(item), { ...item, apiVersion: o.apiVersion, kind: o.kind });
+      }
+      resourceVersion = page.metadata?.resourceVersion ?? '';
+      continueToken = page.metadata?._continue || undefined;
+    } while (continueToken !== undefined && !this.stopped);
     this.lastEventAt = performance.now();
     this.lists += 1;
-    const fresh = new Map<string, T>();
-    for (const item of list.items) {
-      // List items come without apiVersion/kind; watch events carry them: keep both shapes alike.
-      fresh.set(objectKey(item), { ...item, apiVersion: o.apiVersion, kind: o.kind });
-    }
     for (const [key, old] of this.cache) {
       if (!fresh.has(key)) {
         this.cache.delete(key);
@@ -228,7 +239,7 @@ export class Informer<T extends k8s.KubernetesObject> {
       if (old === undefined) this.emit('add', obj);
       else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion) this.emit('update', obj, old);
     }
-    this.resourceVersion = list.metadata?.resourceVersion ?? '';
+    this.resourceVersion = resourceVersion;
     this.synced = true;
   }
 
