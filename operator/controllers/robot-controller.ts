@@ -18,6 +18,7 @@ import { needsNewToken, newJoinToken, ROTATE_TOKEN_ANNOTATION, robotTokenSecret,
 import { RobotScaler, type ScaleEvent, type ScaleExtras } from './robot-scaler.js';
 import { robotStatus } from './robot-status.js';
 import { isNotFound } from '../runtime/api-errors.js';
+import { perRegistry } from '../runtime/per-registry.js';
 import { nullMissing } from '../status/merge-patch.js';
 
 interface RobotObject extends k8s.KubernetesObject {
@@ -52,21 +53,10 @@ export interface RobotControllerOptions {
 const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 const STATUS_INTERVAL_MS = 10_000;
 
-const gaugesByRegistry = new WeakMap<Registry, { desired: Gauge; queue: Gauge }>();
-
-function gaugesFor(registry: Registry | undefined) {
-  const make = (registers: Registry[]) => ({
-    desired: new Gauge({ name: 'rpa_robot_desired_replicas', help: 'Replicas the operator wants for a pod Robot', labelNames: ['namespace', 'robot'], registers }),
-    queue: new Gauge({ name: 'rpa_queue_jobs', help: 'Jobs in a Robot queue by state', labelNames: ['namespace', 'robot', 'state'], registers }),
-  });
-  if (!registry) return make([]);
-  let g = gaugesByRegistry.get(registry);
-  if (!g) {
-    g = make([registry]);
-    gaugesByRegistry.set(registry, g);
-  }
-  return g;
-}
+const gaugesFor = perRegistry((registers) => ({
+  desired: new Gauge({ name: 'rpa_robot_desired_replicas', help: 'Replicas the operator wants for a pod Robot', labelNames: ['namespace', 'robot'], registers }),
+  queue: new Gauge({ name: 'rpa_queue_jobs', help: 'Jobs in a Robot queue by state', labelNames: ['namespace', 'robot', 'state'], registers }),
+}));
 
 /**
  * Robots: a pod Robot's replicas follow its queue (RobotScaler, event-driven) plus warm-up for

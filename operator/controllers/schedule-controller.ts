@@ -5,6 +5,7 @@ import { jsonEqual } from '../../core/json-equal.js';
 import type { Logger } from '../../core/logger.js';
 import { API_GROUP, API_GROUP_VERSION, API_VERSION } from '../../core/meta.js';
 import { isConflict, isNotFound } from '../runtime/api-errors.js';
+import { perRegistry } from '../runtime/per-registry.js';
 import { type EventSink, NO_EVENTS } from '../runtime/events.js';
 import { type Informer, objectKey } from '../runtime/informer.js';
 import type { SharedInformers } from '../runtime/shared-informers.js';
@@ -29,18 +30,10 @@ interface Obj extends k8s.KubernetesObject {
 
 const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 
-const countersByRegistry = new WeakMap<Registry, Counter>();
-function runsCounter(registry: Registry | undefined): Counter {
-  const make = (registers: Registry[]) =>
-    new Counter({ name: 'rpa_schedule_runs_total', help: 'Schedule ticks by outcome: created, missed, replaced', labelNames: ['namespace', 'schedule', 'result'], registers });
-  if (!registry) return make([]);
-  let c = countersByRegistry.get(registry);
-  if (!c) {
-    c = make([registry]);
-    countersByRegistry.set(registry, c);
-  }
-  return c;
-}
+const runsCounter = perRegistry(
+  (registers) =>
+    new Counter({ name: 'rpa_schedule_runs_total', help: 'Schedule ticks by outcome: created, missed, replaced', labelNames: ['namespace', 'schedule', 'result'], registers }),
+);
 
 export interface ScheduleControllerOptions {
   registry?: Registry;

@@ -6,6 +6,7 @@
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '../../core/logger.js';
+import { perRegistry } from './per-registry.js';
 
 /** What a reconcile asks of the queue; an exception means "retry with backoff". */
 export type ReconcileResult = { requeueAfter?: number; requeue?: boolean } | void;
@@ -40,18 +41,8 @@ interface Metrics {
 
 const durationBuckets = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60];
 
-const metricsByRegistry = new WeakMap<Registry, Metrics>();
-
 /** One set of metrics per registry: every controller's queue shares it under its own label. */
-function metricsFor(registry: Registry | undefined): Metrics {
-  if (registry === undefined) return createMetrics([]);
-  let metrics = metricsByRegistry.get(registry);
-  if (metrics === undefined) {
-    metrics = createMetrics([registry]);
-    metricsByRegistry.set(registry, metrics);
-  }
-  return metrics;
-}
+const metricsFor = perRegistry(createMetrics);
 
 function createMetrics(registers: Registry[]): Metrics {
   return {
