@@ -18,7 +18,7 @@ import { needsNewToken, newJoinToken, ROTATE_TOKEN_ANNOTATION, robotTokenSecret,
 import { RobotScaler, type ScaleEvent, type ScaleExtras } from './robot-scaler.js';
 import { robotStatus } from './robot-status.js';
 import { isNotFound } from '../runtime/api-errors.js';
-import { perRegistry } from '../runtime/per-registry.js';
+import { perRegistry } from '../../core/per-registry.js';
 import { nullMissing } from '../status/merge-patch.js';
 
 interface RobotObject extends k8s.KubernetesObject {

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { newJoinToken, tokenHash } from '../../core/tokens.js';
 import type { RobotSpec } from '../../core/robot.js';
 import { API_GROUP_VERSION } from '../../core/meta.js';
 
@@ -93,15 +93,7 @@ function stringifyQuantities(r: NonNullable<RobotSpec['resources']>) {
 
 export const tokenSecretName = (robot: string) => `rpa-robot-${robot}-token`.slice(0, 253);
 
-/** A join token: 32 random bytes, URL-safe, prefixed so a leaked one is recognisable in logs and scanners. */
-export function newJoinToken(): string {
-  return `rpat_${randomBytes(32).toString('base64url')}`;
-}
-
-/** What the API stores and compares: never the token itself. */
-export function tokenHash(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
-}
+export { newJoinToken, tokenHash };
 
 /**
  * The Secret that hands a remote Robot's join token to whoever installs the machine. The API

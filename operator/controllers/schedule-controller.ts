@@ -5,7 +5,7 @@ import { jsonEqual } from '../../core/json-equal.js';
 import type { Logger } from '../../core/logger.js';
 import { API_GROUP, API_GROUP_VERSION, API_VERSION } from '../../core/meta.js';
 import { isConflict, isNotFound } from '../runtime/api-errors.js';
-import { perRegistry } from '../runtime/per-registry.js';
+import { perRegistry } from '../../core/per-registry.js';
 import { type EventSink, NO_EVENTS } from '../runtime/events.js';
 import { type Informer, objectKey } from '../runtime/informer.js';
 import type { SharedInformers } from '../runtime/shared-informers.js';

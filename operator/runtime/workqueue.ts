@@ -6,7 +6,7 @@
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '../../core/logger.js';
-import { perRegistry } from './per-registry.js';
+import { perRegistry } from '../../core/per-registry.js';
 
 /** What a reconcile asks of the queue; an exception means "retry with backoff". */
 export type ReconcileResult = { requeueAfter?: number; requeue?: boolean } | void;
