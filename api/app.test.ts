@@ -45,9 +45,10 @@ describe('API basics (real Redis, no cluster)', () => {
   });
 
   it('limits requests per key and says so with 429', async () => {
-    let last = 0;
-    for (let i = 0; i < 8; i++) last = (await api.app.inject({ method: 'GET', url: '/api/v1/whoami', headers: auth('viewer') })).statusCode;
-    expect(last).toBe(429);
+    let last = await api.app.inject({ method: 'GET', url: '/api/v1/whoami', headers: auth('viewer') });
+    for (let i = 0; i < 7; i++) last = await api.app.inject({ method: 'GET', url: '/api/v1/whoami', headers: auth('viewer') });
+    expect(last.statusCode).toBe(429);
+    expect(last.json()).toEqual({ error: { code: 'rate_limited', message: expect.stringContaining('Rate limit') } });
     // Another key has its own budget.
     expect((await api.app.inject({ method: 'GET', url: '/api/v1/whoami', headers: auth('operator') })).statusCode).toBe(200);
   });

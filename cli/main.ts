@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../core/version.js';
+import { apiCommand } from './commands/api.js';
 import { jobCommand } from './commands/job.js';
 import { operatorCommand } from './commands/operator.js';
 import { robotCommand } from './commands/robot.js';
@@ -15,6 +16,7 @@ robotCommand(program);
 submitCommand(program);
 jobCommand(program);
 operatorCommand(program);
+apiCommand(program);
 
 try {
   await program.parseAsync(process.argv);
