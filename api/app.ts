@@ -31,7 +31,7 @@ export async function buildApi(deps: ApiDeps, options: ApiOptions = {}): Promise
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? API_DEFAULTS.bodyLimit,
     // Ids are UUIDs and names DNS labels: nothing legitimate needs long URLs.
-    maxParamLength: 256,
+    routerOptions: { maxParamLength: 256 },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

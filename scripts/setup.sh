@@ -28,3 +28,12 @@ if [ ! -f node_modules/.rpa-lock-stamp ] || ! cmp -s package-lock.json node_modu
   fi
   cp package-lock.json node_modules/.rpa-lock-stamp
 fi
+
+# Schemathesis (PyPI) for the API fuzz test, in a venv of its own so the system Python stays as it was.
+SCHEMATHESIS_VERSION=4.32.5
+if [ ! -x .cache/venv/bin/st ] || ! .cache/venv/bin/pip show schemathesis 2>/dev/null | grep -qx "Version: $SCHEMATHESIS_VERSION"; then
+  echo "setup: schemathesis $SCHEMATHESIS_VERSION into .cache/venv" >&2
+  mkdir -p .cache
+  python3 -m venv .cache/venv >&2
+  .cache/venv/bin/pip install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION" >&2
+fi
