@@ -1,9 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ApiDeps } from '../deps.js';
+import { remoteRobotsRoutes } from '../remote/routes.js';
 import { whoamiRoutes } from './whoami.js';
 
 /**
  * Route plugins mounted under /api/v1, one per resource. Each gets the shared dependencies and
  * declares its own schemas (from core/) and roles.
  */
-export const apiRoutes: FastifyPluginAsync<{ deps: ApiDeps }>[] = [whoamiRoutes];
+export const apiRoutes: FastifyPluginAsync<{ deps: ApiDeps }>[] = [whoamiRoutes, remoteRobotsRoutes];
