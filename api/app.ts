@@ -10,6 +10,7 @@ import type { ApiDeps } from './deps.js';
 import { installErrorHandlers } from './errors.js';
 import { installHealth } from './health.js';
 import { installHttpMetrics } from './metrics.js';
+import { installQueueGauges } from './queue-gauges.js';
 import { apiRoutes } from './routes/index.js';
 
 export interface ApiOptions {
@@ -28,7 +29,7 @@ export const API_DEFAULTS = { bodyLimit: 1024 * 1024, rateLimitPerMinute: 1200 }
 /** The whole API as one Fastify instance, not yet listening: tests drive it with inject(). */
 export async function buildApi(deps: ApiDeps, options: ApiOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? false,
+    logger: options.logger ? { ...(typeof options.logger === 'object' ? options.logger : {}), serializers: { req: redactedRequest } } : false,
     bodyLimit: options.bodyLimit ?? API_DEFAULTS.bodyLimit,
     // Ids are UUIDs and names DNS labels: nothing legitimate needs long URLs.
     routerOptions: { maxParamLength: 256 },
@@ -61,6 +62,7 @@ export async function buildApi(deps: ApiDeps, options: ApiOptions = {}): Promise
   });
   installHealth(app, deps);
   installHttpMetrics(app, deps.registry);
+  installQueueGauges(deps.registry, deps);
   app.get('/openapi.json', { config: { role: 'public' }, schema: { hide: true } }, async () => app.swagger());
   await app.register(
     async (v1) => {
@@ -69,4 +71,9 @@ export async function buildApi(deps: ApiDeps, options: ApiOptions = {}): Promise
     { prefix: '/api/v1' },
   );
   return app;
+}
+
+/** Browsers pass API keys in `?access_token=` on WebSocket and EventSource: never log them. */
+function redactedRequest(req: { method: string; url: string; ip?: string }) {
+  return { method: req.method, url: req.url.replace(/([?&]access_token=)[^&]*/gi, '$1[redacted]'), ip: req.ip };
 }

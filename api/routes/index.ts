@@ -1,10 +1,12 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ApiDeps } from '../deps.js';
 import { remoteRobotsRoutes } from '../remote/routes.js';
+import { eventsRoutes } from './events.js';
+import { fleetRoutes } from './fleet.js';
 import { whoamiRoutes } from './whoami.js';
 
 /**
  * Route plugins mounted under /api/v1, one per resource. Each gets the shared dependencies and
  * declares its own schemas (from core/) and roles.
  */
-export const apiRoutes: FastifyPluginAsync<{ deps: ApiDeps }>[] = [whoamiRoutes, remoteRobotsRoutes];
+export const apiRoutes: FastifyPluginAsync<{ deps: ApiDeps }>[] = [whoamiRoutes, remoteRobotsRoutes, eventsRoutes, fleetRoutes];
