@@ -6,6 +6,7 @@ import { PresenceStore } from '../../dataplane/presence.js';
 import type { ApiDeps } from '../deps.js';
 import { remoteMetrics } from './metrics.js';
 import { RobotTokens } from './robot-tokens.js';
+import { QueueDispatcher } from './dispatcher.js';
 import { RemoteSession, type SessionTimings } from './session.js';
 
 export const REMOTE_DEFAULTS = {
@@ -31,9 +32,25 @@ export const remoteRobotsRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (
   const events = new EventLog(deps.redis, deps.settings, (err) => app.log.warn({ err }, 'could not publish events'));
   const tokens = deps.kc ? new RobotTokens(deps.kc) : undefined;
   const logger = deps.logger ?? app.log;
+  const dispatchers = new Map<string, QueueDispatcher>();
+  const dispatcherFor = (queue: string) => {
+    let d = dispatchers.get(queue);
+    if (!d) {
+      const created = new QueueDispatcher(queue, { connection: workerConnection, settings: deps.settings, logger }, () => {
+        if (dispatchers.get(queue) === created) dispatchers.delete(queue);
+      });
+      dispatchers.set(queue, created);
+      d = created;
+    }
+    return d;
+  };
   const sessionDeps = {
     redis: deps.redis,
-    workerConnection,
+    dispatch: {
+      add: (s: RemoteSession) => dispatcherFor(s.queueName).add(s),
+      remove: (s: RemoteSession) => dispatchers.get(s.queueName)?.remove(s),
+      nudge: (queue: string) => dispatchers.get(queue)?.nudge(),
+    },
     settings: deps.settings,
     jobs: deps.jobs,
     ...(tokens ? { tokens } : {}),
@@ -64,8 +81,7 @@ export const remoteRobotsRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (
   app.addHook('onClose', async () => {
     await subscriber.quit().catch(() => undefined);
     await events.flush();
-    // Sessions end with the server's sockets; give their workers a moment to close.
-    await new Promise((r) => setTimeout(r, 50));
+    await Promise.all([...dispatchers.values()].map((d) => d.close()));
     await workerConnection.quit().catch(() => undefined);
   });
 

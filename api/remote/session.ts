@@ -1,4 +1,4 @@
-import { type Job, Worker } from 'bullmq';
+import type { Job } from 'bullmq';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { WebSocket } from 'ws';
@@ -12,6 +12,7 @@ import type { EventLog } from '../../dataplane/events.js';
 import type { JobClient } from '../../dataplane/jobs.js';
 import type { PresenceStore } from '../../dataplane/presence.js';
 import { finishJob } from './job-finish.js';
+import type { Taker } from './dispatcher.js';
 import { remotePresence } from './presence-record.js';
 import type { RemoteMetrics } from './metrics.js';
 import type { RobotTokens } from './robot-tokens.js';
@@ -27,8 +28,12 @@ export interface SessionTimings {
 
 export interface SessionDeps {
   redis: Redis;
-  /** Shared by the sessions' BullMQ workers (which add one blocking connection each). */
-  workerConnection: Redis;
+  /** Hands jobs of the session's queue to it once it is ready (one dispatcher per queue). */
+  dispatch: {
+    add(session: RemoteSession): void;
+    remove(session: RemoteSession): void;
+    nudge(queue: string): void;
+  };
   settings: DataPlaneSettings;
   jobs: JobClient;
   tokens?: RobotTokens;
@@ -57,15 +62,13 @@ type State = 'hello' | 'authenticating' | 'ready' | 'closed';
  * locks expire and the stalled check hands the jobs, with their checkpoints, to whoever comes next
  * (the same machine after a reconnect adopts them back if their locks are still its own).
  */
-export class RemoteSession {
+export class RemoteSession implements Taker {
   private state: State = 'hello';
   private hello?: HelloMessage;
   private queue = '';
-  private lockToken = '';
-  private worker?: Worker<JobPayload, JobResult>;
+  private token_ = '';
   private readonly owned = new Map<string, Owned>();
   private draining = false;
-  private wakeFetcher?: () => void;
   private chain: Promise<void> = Promise.resolve();
   private lastSeen = Date.now();
   private readonly startedAt = new Date().toISOString();
@@ -93,6 +96,20 @@ export class RemoteSession {
 
   get robotId(): string | undefined {
     return this.hello?.machine.id;
+  }
+
+  /** The Robot's queue, once hello was accepted. */
+  get queueName(): string {
+    return this.queue;
+  }
+
+  get lockToken(): string {
+    return this.token_;
+  }
+
+  freeSlots(): number {
+    if (this.state !== 'ready' || this.draining) return 0;
+    return Math.max(0, (this.hello?.concurrency ?? 1) - this.owned.size);
   }
 
   owns(jobId: string): boolean {
@@ -189,27 +206,16 @@ export class RemoteSession {
     if (this.socket.readyState !== this.socket.OPEN) return;
     this.hello = m;
     this.queue = queueName(namespace, name);
-    this.lockToken = `remote:${this.queue}:${m.machine.id}`;
+    this.token_ = `remote:${this.queue}:${m.machine.id}`;
     this.log = this.deps.logger.child({ robot: name, namespace, robotId: m.machine.id });
     const s = this.deps.settings;
-    this.worker = new Worker<JobPayload, JobResult>(this.queue, null, {
-      connection: this.deps.workerConnection,
-      prefix: s.prefix,
-      lockDuration: s.lockDurationMs,
-      stalledInterval: s.stalledIntervalMs,
-      maxStalledCount: s.maxStalledCount,
-      autorun: false,
-    });
-    this.worker.on('error', (err) => this.log.warn({ err: err.message }, 'remote session worker error'));
     this.state = 'ready';
     this.deps.metrics.connected.inc({ namespace, robot: name });
     this.deps.onReady(this);
     this.send({ v: PROTOCOL_VERSION, type: 'welcome', robotId: m.machine.id, queue: this.queue, heartbeatMs: this.deps.timings.heartbeatMs, lockDurationMs: s.lockDurationMs });
     this.log.info({ machine: m.machine.hostname, os: m.os, concurrency: m.concurrency, version: m.version }, 'remote robot connected');
     await this.beatPresence(undefined);
-    // Jobs whose locks expired while no machine was connected wait for a stalled check; this worker runs one.
-    void this.worker.startStalledCheckTimer();
-    void this.fetchLoop();
+    this.deps.dispatch.add(this);
   }
 
   private async onHeartbeat(m: HeartbeatMessage): Promise<void> {
@@ -227,7 +233,7 @@ export class RemoteSession {
       if (!extended) this.lost(jobId, 'the job lock expired: another machine may run it now');
     }
     await this.beatPresence(m);
-    if (wasDraining !== this.draining) this.wakeFetcher?.();
+    if (wasDraining !== this.draining) this.deps.dispatch.nudge(this.queue);
   }
 
   private async onResult(jobId: string, result: JobResult): Promise<void> {
@@ -271,37 +277,10 @@ export class RemoteSession {
 
   private release(jobId: string): void {
     this.owned.delete(jobId);
-    this.wakeFetcher?.();
+    if (this.state === 'ready') this.deps.dispatch.nudge(this.queue);
   }
 
-  private async fetchLoop(): Promise<void> {
-    const worker = this.worker;
-    const concurrency = this.hello?.concurrency ?? 1;
-    while (this.state === 'ready' && worker) {
-      if (this.draining || this.owned.size >= concurrency) {
-        await new Promise<void>((resolve) => (this.wakeFetcher = resolve));
-        this.wakeFetcher = undefined;
-        continue;
-      }
-      let job: Job<JobPayload, JobResult> | undefined;
-      try {
-        job = await worker.getNextJob(this.lockToken, { block: true });
-      } catch (err) {
-        if (this.state !== 'ready') break;
-        this.log.warn({ err: (err as Error).message }, 'could not fetch a job; retrying');
-        await new Promise((r) => setTimeout(r, 1_000));
-        continue;
-      }
-      if (!job) continue;
-      if (this.state !== 'ready') {
-        await job.moveToWait(this.lockToken).catch(() => undefined);
-        break;
-      }
-      await this.assign(job).catch((err: unknown) => this.log.error({ err, job: job.id }, 'could not assign a job'));
-    }
-  }
-
-  private async assign(job: Job<JobPayload, JobResult>): Promise<void> {
+  async assign(job: Job<JobPayload, JobResult>): Promise<void> {
     const jobId = String(job.id);
     const s = this.deps.settings;
     const [flag, raw] = await this.deps.redis.mget(keys.cancelFlag(s, jobId), keys.checkpoint(s, this.queue, jobId));
@@ -337,8 +316,8 @@ export class RemoteSession {
     const wasReady = this.state === 'ready';
     this.state = 'closed';
     for (const t of this.timers) clearTimeout(t);
-    this.wakeFetcher?.();
     if (!wasReady || !this.hello) return;
+    this.deps.dispatch.remove(this);
     const { namespace, name } = this.hello.robot;
     this.deps.metrics.connected.dec({ namespace, robot: name });
     this.deps.onClosed(this);
@@ -346,6 +325,5 @@ export class RemoteSession {
     this.log.info({ code, running: [...this.owned.keys()] }, 'remote robot disconnected');
     await this.chain.catch(() => undefined);
     if (!this.deps.stillConnected(this.hello.machine.id)) await this.deps.presence.remove(this.hello.machine.id).catch(() => undefined);
-    await this.worker?.close(true).catch(() => undefined);
   }
 }
