@@ -218,4 +218,26 @@ describe('remote robots at /api/v1/robots/connect', () => {
     expect((await api.deps.jobs.waitFor(id, { timeoutMs: 10_000 })).state).toBe('cancelled');
     m.ws.close();
   });
+
+  it('spreads jobs over the connected machines of a Robot through one shared fetcher, never beyond their concurrency', async () => {
+    const a = await new TestMachine(TOKEN).join();
+    const b = await new TestMachine(TOKEN).join();
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await api.deps.jobs.submit({ queue, payload: payload(wf) })).id);
+    const first = [await a.next('job.assign'), await b.next('job.assign')];
+    expect(new Set(first.map((m) => m.jobId)).size).toBe(2);
+    // Both are full (concurrency 1): the third waits until one of them reports a result.
+    await new Promise((r) => setTimeout(r, 500));
+    expect([...a.inbox, ...b.inbox].filter((m) => m.type === 'job.assign')).toEqual([]);
+    const aJob = first[0]?.jobId ?? '';
+    a.send({ v: 1, type: 'job.result', jobId: aJob, result: resultFor(a.id) });
+    const third = await a.next('job.assign');
+    expect(ids).toContain(third.jobId);
+    expect(first.map((m) => m.jobId)).not.toContain(third.jobId);
+    b.send({ v: 1, type: 'job.result', jobId: first[1]?.jobId ?? '', result: resultFor(b.id) });
+    a.send({ v: 1, type: 'job.result', jobId: third.jobId, result: resultFor(a.id) });
+    for (const id of ids) await api.deps.jobs.waitFor(id, { timeoutMs: 10_000 });
+    a.ws.close();
+    b.ws.close();
+  });
 });
