@@ -52,7 +52,14 @@ export const keys = {
   events: (s: DataPlaneSettings) => `${s.prefix}:events`,
   presence: (s: DataPlaneSettings, robotId: string) => `${s.prefix}:presence:${robotId}`,
   presenceIndex: (s: DataPlaneSettings) => `${s.prefix}:presence`,
+  /** Sorted set of a namespace's job ids by creation time: BullMQ has no listing across queues. */
+  jobIndex: (s: DataPlaneSettings, namespace: string) => `${s.prefix}:jobs:${namespace}`,
 };
+
+/** `finance.invoices` -> `finance`: queue names are `<namespace>.<robot>` and namespaces hold no dot. */
+export function namespaceOfQueue(queue: string): string {
+  return queue.split('.')[0] ?? queue;
+}
 
 /** Maps our 0..100 (higher first) onto BullMQ's 1..2^21 (lower first). Every job is prioritised so order is total. */
 export function bullPriority(priority: number): number {

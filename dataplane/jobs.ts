@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { FINAL_STATES, type JobPayload, type JobPayloadInput, jobPayload, type JobResult, type JobView } from '../core/job.js';
-import { type DataPlaneSettings, DEFAULT_DATA_PLANE, jobId as jobIdSchema, jobOptions, keys } from '../core/queue.js';
+import { type DataPlaneSettings, DEFAULT_DATA_PLANE, jobId as jobIdSchema, jobOptions, keys, namespaceOfQueue } from '../core/queue.js';
+import { JobIndex } from './job-index.js';
 import { jobView } from './view.js';
 
 export interface SubmitRequest {
@@ -32,11 +33,14 @@ export type CancelOutcome = 'cancelled' | 'signalled' | 'finished' | 'not_found'
 /** Submits, reads and cancels jobs; the CLI, the API and the operator share it. */
 export class JobClient {
   private readonly queues = new Map<string, Queue<JobPayload, JobResult>>();
+  readonly index: JobIndex;
 
   constructor(
     private readonly redis: Redis,
     readonly settings: DataPlaneSettings = DEFAULT_DATA_PLANE,
-  ) {}
+  ) {
+    this.index = new JobIndex(redis, settings);
+  }
 
   queue(name: string): Queue<JobPayload, JobResult> {
     let q = this.queues.get(name);
@@ -60,6 +64,7 @@ export class JobClient {
       if (existing?.added !== false) return { id, queue: existing?.queue ?? req.queue, created: false };
     }
     await this.queue(req.queue).add('run', payload, jobOptions(this.settings, { jobId: id, priority: req.priority, retries: req.retries }));
+    await this.index.add(namespaceOfQueue(req.queue), id, Date.parse(payload.submittedAt) || Date.now());
     await this.redis.set(refKey, JSON.stringify({ queue: req.queue, added: true } satisfies JobRef), 'EX', ttl, 'XX');
     return { id, queue: req.queue, created: fresh !== null };
   }
