@@ -6,7 +6,7 @@ import { type JobError, type JobPayload, jobPayloadEnvelope, type JobResult } fr
 import type { Logger } from '../core/logger.js';
 import { keys } from '../core/queue.js';
 import { formatProblem } from '../core/validate.js';
-import { ValidationCache } from './validation-cache.js';
+import { ValidationCache } from '../core/validation-cache.js';
 import { type Checkpoint, checkpoint as checkpointSchema } from '../core/checkpoint.js';
 import type { CheckpointStore } from '../dataplane/checkpoints.js';
 import type { EventLog } from '../dataplane/events.js';

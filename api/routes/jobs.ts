@@ -22,6 +22,7 @@ import { perRegistry } from '../../core/per-registry.js';
 import { namespaceOfQueue, queueName } from '../../core/queue.js';
 import { robotSpec } from '../../core/robot.js';
 import { formatProblem, validateWorkflow } from '../../core/validate.js';
+import { ValidationCache } from '../../core/validation-cache.js';
 import type { WorkflowSpec } from '../../core/workflow.js';
 import type { IndexCursor } from '../../dataplane/job-index.js';
 import { pickRobot } from '../../operator/routing/pick-robot.js';
@@ -82,6 +83,14 @@ export const jobsRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (plain, {
   const workflows = customResources(deps, 'Workflow', 'workflows');
   const robots = customResources(deps, 'Robot', 'robots');
   const counter = submitted(deps.registry);
+  // Clients submit the same few graphs over and over: validate and hash each distinct one once.
+  const validations = new ValidationCache();
+  const hashes = new WeakMap<WorkflowSpec, string>();
+  const hashOf = (spec: WorkflowSpec) => {
+    let h = hashes.get(spec);
+    if (!h) hashes.set(spec, (h = contentHash(spec)));
+    return h;
+  };
   const tags = ['jobs'];
 
   async function resolveWorkflow(namespace: string, body: SubmitJobBody): Promise<{ name: string; spec: WorkflowSpec }> {
@@ -92,7 +101,7 @@ export const jobsRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (plain, {
       if (!check.ok) throw unprocessable('workflow_invalid', `Workflow "${body.workflow}" is invalid: ${check.problems.slice(0, 3).map(formatProblem).join('; ')}`, { problems: check.problems.map(formatProblem) });
       return { name: body.workflow, spec: check.workflow };
     }
-    const check = validateWorkflow(body.workflowSpec);
+    const check = validations.validate(body.workflowSpec);
     if (!check.ok) {
       const problems = check.problems.map(formatProblem);
       throw badRequest(`body.workflowSpec: ${problems[0] ?? 'invalid workflow'}`, { problems });
@@ -153,23 +162,43 @@ export const jobsRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (plain, {
       const workflow = await resolveWorkflow(namespace, body);
       const robot = await route(namespace, body.robot);
       const queue = queueName(namespace, robot);
+      const submittedAt = new Date().toISOString();
       const result = await deps.jobs.submit({
         queue,
         jobId: id,
         priority: body.priority,
         retries: body.retries,
         payload: {
-          workflow: { ...workflow, hash: contentHash(workflow.spec) },
+          workflow: { ...workflow, hash: hashOf(workflow.spec) },
           variables: body.variables,
           ...(body.timeoutSeconds ? { timeoutSeconds: body.timeoutSeconds } : {}),
           ...(body.deadline ? { deadline: body.deadline } : {}),
           source: { kind: 'api', namespace, ...(req.principal ? { name: req.principal.name } : {}) },
+          submittedAt,
         },
       });
-      if (result.created) counter.inc({ namespace });
-      const view = await deps.jobs.get(result.id);
-      if (!view) throw new ApiError(503, 'unavailable', 'the job was submitted but cannot be read back yet');
-      return reply.code(result.created ? 201 : 200).send(detail(view));
+      if (!result.created) {
+        // Another request with this key won the race: answer with its job.
+        const view = await deps.jobs.get(result.id);
+        if (!view) throw new ApiError(503, 'unavailable', 'the job was submitted but cannot be read back yet');
+        return reply.code(200).send(detail(view));
+      }
+      counter.inc({ namespace });
+      // What was just written, without reading it back: a robot may already be running it, which
+      // GET shows; the answer to a POST is the job as submitted.
+      return reply.code(201).send({
+        id: result.id,
+        namespace,
+        robot,
+        queue,
+        workflow: workflow.name,
+        state: 'queued',
+        priority: body.priority,
+        attemptsMade: 0,
+        attemptsAllowed: body.retries + 1,
+        createdAt: submittedAt,
+        timeline: [],
+      });
     },
   );
 

@@ -6,7 +6,7 @@ import { VERSION } from '../../core/version.js';
 import { BrowserPool } from '../browser-pool.js';
 import { RunAborted } from '../engine/errors.js';
 import { RunningJobs } from '../running-jobs.js';
-import { ValidationCache } from '../validation-cache.js';
+import { ValidationCache } from '../../core/validation-cache.js';
 import { reconnectDelay } from './backoff.js';
 import type { RemoteRobotConfig } from './config.js';
 import { runRemoteJob } from './job-runner.js';

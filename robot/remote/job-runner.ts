@@ -7,7 +7,7 @@ import { LazyAbortController } from '../engine/lazy-abort.js';
 import { runWorkflow, type RunOutcome, type RunServices } from '../engine/runner.js';
 import { isoNow } from '../iso-now.js';
 import type { RunningJobs } from '../running-jobs.js';
-import type { ValidationCache } from '../validation-cache.js';
+import type { ValidationCache } from '../../core/validation-cache.js';
 
 export interface RemoteJobDeps {
   robot: { id: string; name: string };

@@ -1,5 +1,5 @@
-import { jsonEqual } from '../core/json-equal.js';
-import { type ValidationResult, validateWorkflow } from '../core/validate.js';
+import { jsonEqual } from './json-equal.js';
+import { type ValidationResult, validateWorkflow } from './validate.js';
 
 const MAX_ENTRIES = 256;
 
