@@ -5,11 +5,11 @@
 # Each component is rebuilt only when its pinned version changes (a stamp file
 # per component records what was built).
 #
-# Usage: build.sh [k8s] [etcd] [kwok] [all]    (default: k8s etcd; CLUSTER_KWOK=1 adds kwok)
+# Usage: build.sh [k8s] [etcd] [kwok] [helm] [all]    (default: k8s etcd; CLUSTER_KWOK=1 adds kwok)
 #        build.sh --check [components]          (exit 0 if they are built at the pinned versions)
 #        build.sh --print-dir                   (prints the cache directory and exits)
 #
-# Versions are pinned in k8s/go.mod, etcd/go.mod and kwok/go.mod beside this script.
+# Versions are pinned in k8s/go.mod, etcd/go.mod, kwok/go.mod and helm/go.mod beside this script.
 # Needs: Go (the `go` directive of k8s.io/kubernetes, 1.26 for v1.36), bash, sed, flock.
 # Logs go to stderr; nothing is printed on stdout except with --print-dir.
 set -euo pipefail
@@ -35,9 +35,12 @@ pinned() { # go.mod module
 K8S_VERSION="$(pinned "$HERE/k8s/go.mod" k8s.io/kubernetes)"
 ETCD_VERSION="$(pinned "$HERE/etcd/go.mod" go.etcd.io/etcd/server/v3)"
 KWOK_VERSION="$(pinned "$HERE/kwok/go.mod" sigs.k8s.io/kwok)"
-[[ -n "$K8S_VERSION" && -n "$ETCD_VERSION" && -n "$KWOK_VERSION" ]] || { echo "build.sh: cannot read pinned versions" >&2; exit 1; }
+HELM_VERSION="$(pinned "$HERE/helm/go.mod" helm.sh/helm/v3)"
+[[ -n "$K8S_VERSION" && -n "$ETCD_VERSION" && -n "$KWOK_VERSION" && -n "$HELM_VERSION" ]] || { echo "build.sh: cannot read pinned versions" >&2; exit 1; }
 # Bump when this script's build flags change, to rebuild at the same versions.
 BUILD_REV=1
+# helm's own revision: bumped when its build flags change (the others are unaffected).
+HELM_BUILD_REV=2
 # Staging modules are tagged v0.<minor>.<patch> for Kubernetes v1.<minor>.<patch>.
 STAGING_VERSION="v0.${K8S_VERSION#v1.}"
 
@@ -55,9 +58,9 @@ if [[ "${1:-}" == "--check" ]]; then CHECK_ONLY=1; shift; fi
 want=()
 for a in "$@"; do
   case "$a" in
-    k8s|etcd|kwok) want+=("$a") ;;
-    all) want+=(k8s etcd kwok) ;;
-    *) echo "build.sh: unknown component '$a' (k8s, etcd, kwok, all)" >&2; exit 2 ;;
+    k8s|etcd|kwok|helm) want+=("$a") ;;
+    all) want+=(k8s etcd kwok helm) ;;
+    *) echo "build.sh: unknown component '$a' (k8s, etcd, kwok, helm, all)" >&2; exit 2 ;;
   esac
 done
 if [[ ${#want[@]} -eq 0 ]]; then
@@ -74,6 +77,7 @@ is_built() { # component version binaries...
 is_built_k8s() { is_built k8s "$K8S_VERSION rev$BUILD_REV" kube-apiserver kube-controller-manager kube-scheduler kubectl; }
 is_built_etcd() { is_built etcd "$ETCD_VERSION rev$BUILD_REV" etcd; }
 is_built_kwok() { is_built kwok "$KWOK_VERSION rev$BUILD_REV" kwok && [[ -d "$OUT/kwok-stages" ]]; }
+is_built_helm() { is_built helm "$HELM_VERSION rev$HELM_BUILD_REV" helm; }
 
 if [[ $CHECK_ONLY -eq 1 ]]; then
   for c in "${want[@]}"; do "is_built_$c" || exit 1; done
@@ -192,6 +196,29 @@ build_kwok() {
   chmod -R u+w "$OUT/kwok-stages"
   echo "$KWOK_VERSION rev$BUILD_REV" > "$OUT/.stamp-kwok"
   log "kwok $KWOK_VERSION built"
+}
+
+build_helm() {
+  if is_built_helm; then
+    log "helm $HELM_VERSION already built in $OUT"
+    return
+  fi
+  log "building helm $HELM_VERSION into $OUT"
+  local src
+  src="$(prepare_src helm)"
+  # The ldflags of helm's Makefile: its version, and the Kubernetes version `helm template` and
+  # `helm lint` assume (from the client-go it builds with; else they claim v1.20).
+  local cg minor
+  cg="$(cd "$src" && go mod download helm.sh/helm/v3 >/dev/null && go list -mod=mod -m -f '{{.Version}}' k8s.io/client-go)"
+  minor="$(printf '%s' "$cg" | cut -d. -f2)"
+  local lf="-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
+  for p in pkg/lint/rules pkg/chartutil; do lf="$lf -X helm.sh/helm/v3/$p.k8sVersionMajor=1 -X helm.sh/helm/v3/$p.k8sVersionMinor=$minor"; done
+  (cd "$src" && CGO_ENABLED=0 "${NICE[@]}" go build -mod=mod "${GO_P[@]}" -trimpath \
+      -ldflags "$lf" \
+      -o "$OUT/helm.tmp" helm.sh/helm/v3/cmd/helm)
+  mv -f "$OUT/helm.tmp" "$OUT/helm"
+  echo "$HELM_VERSION rev$HELM_BUILD_REV" > "$OUT/.stamp-helm"
+  log "helm $HELM_VERSION built"
 }
 
 log "go: $(go version); cache: $OUT"
