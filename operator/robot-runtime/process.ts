@@ -1,9 +1,19 @@
+import { existsSync } from 'node:fs';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Logger } from '../../core/logger.js';
 import type { RobotRuntime, RobotTarget, RuntimeState } from './types.js';
 
-const RPA_BIN = join(import.meta.dirname, '..', '..', 'bin', 'rpa.js');
+/** bin/rpa.js of this install, found upwards: from the sources and from the compiled dist/ alike. */
+const RPA_BIN = findBin(import.meta.dirname);
+
+function findBin(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'bin', 'rpa.js');
+    if (existsSync(candidate)) return candidate;
+    if (dirname(dir) === dir) return join(from, '..', '..', 'bin', 'rpa.js');
+  }
+}
 
 interface Proc {
   child: ChildProcess;
