@@ -125,4 +125,31 @@ describe('charts/rpa-operator', () => {
     ];
     for (const [verb, resource, ns] of refused) expect(`${verb} ${resource} -n ${ns}: ${await can(verb, resource, ns)}`).toBe(`${verb} ${resource} -n ${ns}: no`);
   });
+
+  it('passes a server-side dry run with every optional part on and cluster-wide RBAC', { timeout: 120_000 }, async () => {
+    // The Prometheus Operator's ServiceMonitor kind, as a schemaless stand-in: the dry run checks our object against the API server, not its CRD.
+    const stub = {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'servicemonitors.monitoring.coreos.com' },
+      spec: {
+        group: 'monitoring.coreos.com',
+        scope: 'Namespaced',
+        names: { plural: 'servicemonitors', singular: 'servicemonitor', kind: 'ServiceMonitor' },
+        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+      },
+    };
+    const stubFile = join(tmpdir(), `rpa-chart-sm-${process.pid}.json`);
+    writeFileSync(stubFile, JSON.stringify(stub));
+    await kubectl(tc.cluster, ['apply', '-f', stubFile]);
+    await kubectl(tc.cluster, ['wait', '--for=condition=Established', 'crd/servicemonitors.monitoring.coreos.com', '--timeout=60s']);
+    const r = await run(helm, ['template', 'all', CHART, '--namespace', 'rpa-system', ...ALL_ON, '--set', 'operator.watchNamespace=*']);
+    expect(r.code, r.out).toBe(0);
+    const file = join(tmpdir(), `rpa-chart-all-${process.pid}.yaml`);
+    writeFileSync(file, r.out);
+    const out = await kubectl(tc.cluster, ['apply', '--dry-run=server', '-f', file]);
+    expect(out).toMatch(/clusterrole\.rbac\.authorization\.k8s\.io\/all-rpa-operator-operator created \(server dry run\)/);
+    expect(out).toMatch(/servicemonitor\.monitoring\.coreos\.com\/all-rpa-operator created \(server dry run\)/);
+    expect(out).toMatch(/ingress\.networking\.k8s\.io\/all-rpa-operator-api created \(server dry run\)/);
+  });
 });
