@@ -9,7 +9,11 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as k8s from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
+import { API_GROUP, API_GROUP_VERSION, API_VERSION } from '../core/meta.js';
+import { eventually, testDataPlane } from './helpers/dataplane.js';
+import { startManager, testOperatorConfig } from './helpers/operator.js';
 import { kubectl, kubectlBinary, startTestCluster, type TestCluster } from './helpers/cluster.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -151,5 +155,45 @@ describe('charts/rpa-operator', () => {
     expect(out).toMatch(/clusterrole\.rbac\.authorization\.k8s\.io\/all-rpa-operator-operator created \(server dry run\)/);
     expect(out).toMatch(/servicemonitor\.monitoring\.coreos\.com\/all-rpa-operator created \(server dry run\)/);
     expect(out).toMatch(/ingress\.networking\.k8s\.io\/all-rpa-operator-api created \(server dry run\)/);
+  });
+
+  it('runs the operator as the chart\'s ServiceAccount (impersonated) through a Robot, a remote Robot, a Job and a Schedule', { timeout: 120_000 }, async () => {
+    // Depends on the install above. Every API call below is authorised by the rendered RBAC only.
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(tc.cluster.kubeconfig);
+    const user = kc.getCurrentUser();
+    if (!user) throw new Error('no user in kubeconfig');
+    kc.users = kc.users.map((u) => (u.name === user.name ? { ...u, impersonateUser: 'system:serviceaccount:rpa-system:rel-rpa-operator-operator' } : u));
+    // The impersonation is real: the same client is refused what the Role does not grant.
+    const denied = await kc.makeApiClient(k8s.CoreV1Api).listNamespacedSecret({ namespace: 'kube-system' }).then(() => 200, (e: unknown) => (e as { code?: number }).code);
+    expect(denied).toBe(403);
+    const settings = testDataPlane();
+    const config = testOperatorConfig(settings, { RPA_WATCH_NAMESPACE: 'rpa-system', RPA_LEADER_ELECTION_NAMESPACE: 'rpa-system', RPA_LEASE_NAME: 'rel-rpa-operator-operator' });
+    const manager = await startManager(kc, config);
+    try {
+      const admin = tc.kc.makeApiClient(k8s.CustomObjectsApi);
+      const ref = (plural: string, name: string) => ({ group: API_GROUP, version: API_VERSION, namespace: 'rpa-system', plural, name });
+      const create = (plural: string, kind: string, name: string, spec: unknown) =>
+        admin.createNamespacedCustomObject({ ...ref(plural, name), body: { apiVersion: API_GROUP_VERSION, kind, metadata: { name }, spec } });
+      await create('robots', 'Robot', 'pods-bot', { mode: 'pods', minReplicas: 1, maxReplicas: 2 });
+      await create('robots', 'Robot', 'remote-bot', { mode: 'remote' });
+      await create('workflows', 'Workflow', 'noop', { nodes: [{ id: 'start', type: 'start' }, { id: 'end', type: 'end' }], edges: [{ from: 'start', to: 'end' }] });
+      await create('jobs', 'Job', 'once', { workflowRef: { name: 'noop' }, robotSelector: { name: 'pods-bot' } });
+      await create('schedules', 'Schedule', 'tick', { cron: '* * * * * *', jobTemplate: { spec: { workflowRef: { name: 'noop' }, robotSelector: { name: 'pods-bot' } } } });
+      const apps = tc.kc.makeApiClient(k8s.AppsV1Api);
+      const core = tc.kc.makeApiClient(k8s.CoreV1Api);
+      await eventually(() => apps.readNamespacedDeployment({ name: 'rpa-robot-pods-bot', namespace: 'rpa-system' }).catch(() => undefined), 20_000, 'Deployment applied');
+      await eventually(() => core.readNamespacedSecret({ name: 'rpa-robot-remote-bot-token', namespace: 'rpa-system' }).catch(() => undefined), 20_000, 'token Secret');
+      await eventually(async () => ((await admin.getNamespacedCustomObject(ref('jobs', 'once'))) as { status?: { phase?: string } }).status?.phase, 20_000, 'Job enqueued and mirrored');
+      await eventually(async () => {
+        const list = (await admin.listNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace: 'rpa-system', plural: 'jobs', labelSelector: 'rpa.dev/schedule=tick' })) as { items: unknown[] };
+        return list.items.length > 0 ? true : undefined;
+      }, 20_000, 'Schedule run created');
+      await eventually(async () => ((await admin.getNamespacedCustomObject(ref('robots', 'pods-bot'))) as { status?: { conditions?: unknown[] } }).status?.conditions, 20_000, 'Robot status');
+      const events = await core.listNamespacedEvent({ namespace: 'rpa-system' });
+      expect(events.items.map((e) => e.reason)).toEqual(expect.arrayContaining(['Enqueued', 'RunCreated']));
+    } finally {
+      await manager.stop();
+    }
   });
 });
