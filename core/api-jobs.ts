@@ -1,5 +1,6 @@
 /** Bodies and answers of the jobs routes; OpenAPI names come from `.meta({ id })`. */
 import { z } from 'zod';
+import { namespaceParams } from './api.js';
 import { jobPriority, jobResult, JOB_STATES, robotSelector } from './job.js';
 import { resourceName } from './meta.js';
 import { jobId } from './queue.js';
@@ -26,7 +27,7 @@ export const idempotencyHeaders = z.object({
   'idempotency-key': z.string().min(1).max(200).optional(),
 });
 
-export const jobIdParams = z.object({ namespace: z.string(), id: jobId });
+export const jobIdParams = namespaceParams.extend({ id: jobId });
 
 export const nodeTimelineEntry = z
   .object({
@@ -34,6 +35,7 @@ export const nodeTimelineEntry = z
     type: z.string().optional(),
     status: z.enum(['running', 'succeeded', 'failed', 'skipped']),
     startedAt: z.string().optional(),
+    finishedAt: z.string().optional(),
     durationMs: z.number().optional(),
     attempts: z.number().int().optional(),
     error: z.string().optional(),

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { type DataPlaneSettings, keys } from '../core/queue.js';
 
 /** Entries kept per namespace; older ones fall off (their jobs are long gone from BullMQ anyway). */
-const MAX_ENTRIES = 200_000;
+export const JOB_INDEX_MAX_ENTRIES = 200_000;
 
 export interface IndexCursor {
   /** Creation time (ms) of the last entry returned. */
@@ -18,11 +18,14 @@ export class JobIndex {
   constructor(
     private readonly redis: Redis,
     private readonly settings: DataPlaneSettings,
+    private readonly maxEntries = JOB_INDEX_MAX_ENTRIES,
   ) {}
 
   async add(namespace: string, id: string, createdMs: number): Promise<void> {
     const key = keys.jobIndex(this.settings, namespace);
-    await this.redis.multi().zadd(key, 'NX', createdMs, id).zremrangebyrank(key, 0, -(MAX_ENTRIES + 1)).exec();
+    // Two plain commands sent back to back: the trim need not be atomic with the add, and an ioredis
+    // MULTI builds a Pipeline copying every command BullMQ defined on the connection, per submit.
+    await Promise.all([this.redis.zadd(key, 'NX', createdMs, id), this.redis.zremrangebyrank(key, 0, -(this.maxEntries + 1))]);
   }
 
   /**

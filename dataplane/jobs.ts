@@ -63,8 +63,10 @@ export class JobClient {
       // `added: false` is a submit in flight or one that died between the two writes: adding again is safe, BullMQ keeps one job per id.
       if (existing?.added !== false) return { id, queue: existing?.queue ?? req.queue, created: false };
     }
-    await this.queue(req.queue).add('run', payload, jobOptions(this.settings, { jobId: id, priority: req.priority, retries: req.retries }));
-    await this.index.add(namespaceOfQueue(req.queue), id, Date.parse(payload.submittedAt) || Date.now());
+    // One creation time for the job record and the index, so listings sorted by either agree.
+    const createdMs = Date.parse(payload.submittedAt) || Date.now();
+    await this.queue(req.queue).add('run', payload, { ...jobOptions(this.settings, { jobId: id, priority: req.priority, retries: req.retries }), timestamp: createdMs });
+    await this.index.add(namespaceOfQueue(req.queue), id, createdMs);
     await this.redis.set(refKey, JSON.stringify({ queue: req.queue, added: true } satisfies JobRef), 'EX', ttl, 'XX');
     return { id, queue: req.queue, created: fresh !== null };
   }

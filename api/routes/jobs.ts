@@ -36,7 +36,7 @@ const submitted = perRegistry((registers) => new Counter({ name: 'rpa_api_jobs_s
 const SCAN_FACTOR = 10;
 
 const unprocessable = (code: string, message: string, details?: unknown) => new ApiError(422, code, message, details);
-const errors = { 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody };
+const errors = { 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody, 429: errorBody };
 
 function summarize(v: JobView): JobSummary {
   const { progress: _p, result: _r, ...rest } = v;
@@ -49,6 +49,7 @@ function detail(v: JobView): JobDetail {
     type: n.type,
     status: n.status,
     startedAt: n.startedAt,
+    ...finishedAt(n.startedAt, n.durationMs),
     durationMs: n.durationMs,
     attempts: n.attempts,
     ...(n.error ? { error: n.error } : {}),
@@ -60,6 +61,12 @@ function detail(v: JobView): JobDetail {
     ...(v.result ? { result: v.result } : {}),
     timeline,
   };
+}
+
+/** Robots record a node's start and duration; readers want to place its end on a time line too. */
+function finishedAt(startedAt: string, durationMs: number): { finishedAt?: string } {
+  const start = Date.parse(startedAt);
+  return Number.isFinite(start) ? { finishedAt: new Date(start + durationMs).toISOString() } : {};
 }
 
 const encodeCursor = (c: IndexCursor) => Buffer.from(JSON.stringify([c.score, c.id])).toString('base64url');
@@ -150,7 +157,7 @@ export const jobsRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (plain, {
         params: namespaceParams,
         headers: idempotencyHeaders,
         body: submitJobBody,
-        response: { 200: jobDetail, 201: jobDetail, ...errors, 422: errorBody, 503: errorBody },
+        response: { 200: jobDetail, 201: jobDetail, ...errors, 409: errorBody, 413: errorBody, 422: errorBody, 503: errorBody },
       },
     },
     async (req, reply) => {
@@ -178,9 +185,10 @@ export const jobsRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (plain, {
         },
       });
       if (!result.created) {
-        // Another request with this key won the race: answer with its job.
+        // Another request with this key won the race, or the key's job ran long ago: its reference
+        // outlives the job record (kept for failedRetention), so a finished job may be unreadable.
         const view = await deps.jobs.get(result.id);
-        if (!view) throw new ApiError(503, 'unavailable', 'the job was submitted but cannot be read back yet');
+        if (!view) throw new ApiError(409, 'idempotency_key_used', `Idempotency-Key "${req.headers['idempotency-key'] ?? ''}" belongs to job ${result.id}, which has finished and is no longer kept`);
         return reply.code(200).send(detail(view));
       }
       counter.inc({ namespace });
