@@ -55,6 +55,7 @@ const STATUS_INTERVAL_MS = 10_000;
 
 const gaugesFor = perRegistry((registers) => ({
   desired: new Gauge({ name: 'rpa_robot_desired_replicas', help: 'Replicas the operator wants for a pod Robot', labelNames: ['namespace', 'robot'], registers }),
+  ready: new Gauge({ name: 'rpa_robot_ready_replicas', help: 'Replicas of a pod Robot that are ready (robot processes for the process runtime)', labelNames: ['namespace', 'robot'], registers }),
   queue: new Gauge({ name: 'rpa_queue_jobs', help: 'Jobs in a Robot queue by state', labelNames: ['namespace', 'robot', 'state'], registers }),
 }));
 
@@ -199,6 +200,7 @@ export class RobotController {
     const scaled = this.scaler.state(target);
     if (scaled?.depth) this.setQueueGauges(target, scaled.depth);
     if (scaled?.decision) this.gauges.desired.set({ namespace, robot: name }, scaled.decision.desired);
+    this.gauges.ready.set({ namespace, robot: name }, runtime?.ready ?? 0);
     const status = robotStatus(
       {
         name,
@@ -254,6 +256,7 @@ export class RobotController {
     this.scaler.untrack(robot);
     if (this.known.get(key)?.mode === 'pods') await this.deps.runtime.remove(robot);
     this.gauges.desired.remove({ namespace: robot.namespace, robot: robot.name });
+    this.gauges.ready.remove({ namespace: robot.namespace, robot: robot.name });
   }
 
   private async forget(key: string): Promise<void> {
@@ -263,6 +266,7 @@ export class RobotController {
     await this.deps.runtime.remove(known);
     this.known.delete(key);
     this.gauges.desired.remove({ namespace: known.namespace, robot: known.name });
+    this.gauges.ready.remove({ namespace: known.namespace, robot: known.name });
     for (const state of ['waiting', 'active', 'delayed', 'failed']) this.gauges.queue.remove({ namespace: known.namespace, robot: known.name, state });
   }
 
