@@ -1,11 +1,9 @@
 import { type Job, UnrecoverableError, WaitingError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ProgressEvent } from '../core/events.js';
-import { InputError, resolveInputs } from '../core/inputs.js';
-import { type JobError, type JobPayload, jobPayloadEnvelope, type JobResult } from '../core/job.js';
+import { type JobError, type JobPayload, type JobResult } from '../core/job.js';
 import type { Logger } from '../core/logger.js';
 import { keys } from '../core/queue.js';
-import { formatProblem } from '../core/validate.js';
 import { ValidationCache } from '../core/validation-cache.js';
 import { type Checkpoint, checkpoint as checkpointSchema } from '../core/checkpoint.js';
 import type { CheckpointStore } from '../dataplane/checkpoints.js';
@@ -17,6 +15,7 @@ import { runWorkflow, type RunOutcome, type RunServices } from './engine/runner.
 import type { RobotConfig } from './config.js';
 import type { RobotMetrics } from './metrics.js';
 import { ProgressWriter } from './progress-writer.js';
+import { checkPayload, startingVariables, unsuccessfulEnd } from './run-steps.js';
 
 export interface ProcessorDeps {
   cfg: RobotConfig;
@@ -91,16 +90,9 @@ export function createProcessor(deps: ProcessorDeps) {
       throw new UnrecoverableError(error.message);
     };
 
-    const parsed = jobPayloadEnvelope.safeParse(job.data);
-    if (!parsed.success) {
-      const msg = `invalid job payload: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'payload'}: ${i.message}`).join('; ')}`;
-      return fail('failed', { code: 'invalid_payload', message: msg });
-    }
-    const payload = parsed.data;
-    const check = validations.validate(payload.workflow.spec, payload.workflow.hash);
-    if (!check.ok) {
-      return fail('failed', { code: 'invalid_workflow', message: `workflow "${payload.workflow.name}" is invalid: ${check.problems.map(formatProblem).join('; ')}` });
-    }
+    const checked = checkPayload(job.data, validations);
+    if (!checked.ok) return fail('failed', checked.error);
+    const { payload, workflow } = checked;
 
     // A first attempt cannot have a checkpoint, and a cancellation racing its start reached this
     // robot over pub/sub; only a job that ran before costs a read (flag and checkpoint in one).
@@ -112,25 +104,16 @@ export function createProcessor(deps: ProcessorDeps) {
     if (cancelReason) return fail('cancelled', { code: 'cancelled', message: cancelReason });
     const resume: Checkpoint | undefined = rawCheckpoint ? checkpointSchema.safeParse(JSON.parse(rawCheckpoint)).data : undefined;
     let checkpointed = rawCheckpoint !== null;
-    if (!resume && payload.deadline && Date.parse(payload.deadline) < t0) {
-      return fail('failed', { code: 'deadline_exceeded', message: `deadline ${payload.deadline} passed before the job started` });
-    }
-    let variables: Record<string, unknown> = {};
-    if (!resume) {
-      try {
-        variables = resolveInputs(check.workflow.inputs, payload.variables);
-      } catch (err) {
-        if (err instanceof InputError) return fail('failed', { code: 'invalid_input', message: err.message });
-        throw err;
-      }
-    }
+    const start = startingVariables(workflow, payload, resume !== undefined, t0);
+    if (!start.ok) return fail('failed', start.error);
+    const { variables } = start;
 
     const controller = new LazyAbortController();
     const timeoutSeconds = payload.timeoutSeconds ?? cfg.defaultJobTimeoutSeconds;
     running.add(jobId, controller, timeoutSeconds);
     deps.runningChanged?.();
     const progress = new ProgressWriter(job, cfg.progressIntervalMs);
-    const totalNodes = check.workflow.nodes.length;
+    const totalNodes = workflow.nodes.length;
     let finishedNodes = resume?.finished.length ?? 0;
     if (resume) {
       m.resumed.inc();
@@ -140,7 +123,7 @@ export function createProcessor(deps: ProcessorDeps) {
 
     let outcome: RunOutcome;
     try {
-      outcome = await runWorkflow(check.workflow, {
+      outcome = await runWorkflow(workflow, {
         jobId,
         variables,
         signal: controller,
@@ -187,12 +170,10 @@ export function createProcessor(deps: ProcessorDeps) {
         await job.moveToWait(token);
         throw new WaitingError();
       }
-      case 'cancelled':
-        return fail('cancelled', { code: 'cancelled', message: outcome.error?.message ?? 'cancelled' }, outcome);
-      case 'timed_out':
-        return fail('timed_out', { code: 'timed_out', message: outcome.error?.message ?? 'timed out' }, outcome);
-      default:
-        return fail('failed', { code: 'node_failed', message: outcome.error?.message ?? 'failed', ...(outcome.error?.nodeId ? { nodeId: outcome.error.nodeId } : {}) }, outcome);
+      default: {
+        const end = unsuccessfulEnd(outcome);
+        return fail(end.status, end.error, outcome);
+      }
     }
   };
 }

@@ -1,13 +1,12 @@
-import { InputError, resolveInputs } from '../../core/inputs.js';
-import { type JobError, jobPayloadEnvelope, type JobResult } from '../../core/job.js';
+import type { JobError, JobResult } from '../../core/job.js';
 import type { Logger } from '../../core/logger.js';
 import { type ClientMessageInput, type JobAssignMessage, PROTOCOL_VERSION } from '../../core/protocol.js';
-import { formatProblem } from '../../core/validate.js';
 import { LazyAbortController } from '../engine/lazy-abort.js';
 import { runWorkflow, type RunOutcome, type RunServices } from '../engine/runner.js';
 import { isoNow } from '../iso-now.js';
 import type { RunningJobs } from '../running-jobs.js';
 import type { ValidationCache } from '../../core/validation-cache.js';
+import { checkPayload, startingVariables, unsuccessfulEnd } from '../run-steps.js';
 
 export interface RemoteJobDeps {
   robot: { id: string; name: string };
@@ -50,34 +49,18 @@ export async function runRemoteJob(a: JobAssignMessage, deps: RemoteJobDeps): Pr
     deps.send({ ...base, type: 'job.result', result });
   };
 
-  const parsed = jobPayloadEnvelope.safeParse(a.payload);
-  if (!parsed.success) {
-    const msg = parsed.error.issues.map((i) => `${i.path.join('.') || 'payload'}: ${i.message}`).join('; ');
-    return report('failed', { code: 'invalid_payload', message: `invalid job payload: ${msg}` });
-  }
-  const payload = parsed.data;
-  const check = deps.validations.validate(payload.workflow.spec, payload.workflow.hash);
-  if (!check.ok) {
-    return report('failed', { code: 'invalid_workflow', message: `workflow "${payload.workflow.name}" is invalid: ${check.problems.map(formatProblem).join('; ')}` });
-  }
+  const checked = checkPayload(a.payload, deps.validations);
+  if (!checked.ok) return report('failed', checked.error);
+  const { payload, workflow } = checked;
   const resume = a.checkpoint;
-  if (!resume && payload.deadline && Date.parse(payload.deadline) < t0) {
-    return report('failed', { code: 'deadline_exceeded', message: `deadline ${payload.deadline} passed before the job started` });
-  }
-  let variables: Record<string, unknown> = {};
-  if (!resume) {
-    try {
-      variables = resolveInputs(check.workflow.inputs, payload.variables);
-    } catch (err) {
-      if (err instanceof InputError) return report('failed', { code: 'invalid_input', message: err.message });
-      throw err;
-    }
-  }
+  const start = startingVariables(workflow, payload, resume !== undefined, t0);
+  if (!start.ok) return report('failed', start.error);
+  const { variables } = start;
 
   const controller = new LazyAbortController();
   deps.running.add(jobId, controller, payload.timeoutSeconds ?? deps.defaultJobTimeoutSeconds);
   deps.runningChanged();
-  const totalNodes = check.workflow.nodes.length;
+  const totalNodes = workflow.nodes.length;
   let finishedNodes = resume?.finished.length ?? 0;
   if (resume) log.info({ after: resume.finished.at(-1) }, 'resuming from checkpoint');
   const progress = (event: Extract<ClientMessageInput, { type: 'job.progress' }>['event']) =>
@@ -85,7 +68,7 @@ export async function runRemoteJob(a: JobAssignMessage, deps: RemoteJobDeps): Pr
 
   let outcome: RunOutcome;
   try {
-    outcome = await runWorkflow(check.workflow, {
+    outcome = await runWorkflow(workflow, {
       jobId,
       variables,
       signal: controller,
@@ -117,11 +100,9 @@ export async function runRemoteJob(a: JobAssignMessage, deps: RemoteJobDeps): Pr
       log.info({ after: outcome.checkpoint.finished.at(-1) }, 'giving the job back for another machine');
       deps.send({ ...base, type: 'job.release', reason: outcome.error?.message ?? 'robot is shutting down' });
       return;
-    case 'cancelled':
-      return report('cancelled', { code: 'cancelled', message: outcome.error?.message ?? 'cancelled' }, outcome);
-    case 'timed_out':
-      return report('timed_out', { code: 'timed_out', message: outcome.error?.message ?? 'timed out' }, outcome);
-    default:
-      return report('failed', { code: 'node_failed', message: outcome.error?.message ?? 'failed', ...(outcome.error?.nodeId ? { nodeId: outcome.error.nodeId } : {}) }, outcome);
+    default: {
+      const end = unsuccessfulEnd(outcome);
+      return report(end.status, end.error, outcome);
+    }
   }
 }
