@@ -14,3 +14,6 @@ export function newApiKey(): string {
 export function tokenHash(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
+
+/** The Secret the operator writes a remote Robot's join token into, and the API reads its hash from. */
+export const tokenSecretName = (robot: string) => `rpa-robot-${robot}-token`.slice(0, 253);

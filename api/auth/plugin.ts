@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type ApiRole, namespaceAllowed, type Principal, roleAllows } from '../../core/api.js';
 import { ApiError } from '../errors.js';
 import type { KeyStore } from './keys.js';
@@ -13,7 +13,32 @@ declare module 'fastify' {
   }
 }
 
-const unauthorized = () => new ApiError(401, 'unauthorized', 'a valid API key is required: Authorization: Bearer <key>');
+/** The token of an `Authorization: Bearer <token>` header. */
+export function bearerToken(header: string | undefined): string | undefined {
+  return header ? /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] : undefined;
+}
+
+/**
+ * Who the token belongs to, if that key holds at least `needed`; else the 401 (with the Bearer
+ * challenge on the reply) or 403 to answer. `how` tells a caller without a key how to give one.
+ */
+export async function authorize(
+  keys: KeyStore,
+  token: string | undefined,
+  needed: ApiRole,
+  reply: FastifyReply,
+  how = 'Authorization: Bearer <key>',
+): Promise<Principal> {
+  const principal = token ? await keys.lookup(token) : undefined;
+  if (!principal) {
+    void reply.header('www-authenticate', 'Bearer realm="rpa"');
+    throw new ApiError(401, 'unauthorized', `a valid API key is required: ${how}`);
+  }
+  if (!roleAllows(principal.role, needed)) {
+    throw new ApiError(403, 'forbidden', `this needs the ${needed} role; key "${principal.name}" has ${principal.role}`);
+  }
+  return principal;
+}
 
 /**
  * 401 when there is no valid key (with a WWW-Authenticate challenge), 403 when the key is valid
@@ -25,18 +50,7 @@ export function installAuth(app: FastifyInstance, keys: KeyStore): void {
   app.addHook('onRequest', async (req, reply) => {
     const role = req.routeOptions.config?.role;
     if (role === 'public' || (role === undefined && !req.url.startsWith('/api/'))) return;
-    const header = req.headers.authorization;
-    const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-    const principal = match?.[1] ? await keys.lookup(match[1]) : undefined;
-    if (!principal) {
-      void reply.header('www-authenticate', 'Bearer realm="rpa"');
-      throw unauthorized();
-    }
-    req.principal = principal;
-    const needed = role ?? 'admin';
-    if (!roleAllows(principal.role, needed)) {
-      throw new ApiError(403, 'forbidden', `this needs the ${needed} role; key "${principal.name}" has ${principal.role}`);
-    }
+    req.principal = await authorize(keys, bearerToken(req.headers.authorization), role ?? 'admin', reply);
   });
   // After validation, so the namespace is a checked value.
   app.addHook('preHandler', async (req) => {

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { API_GROUP, API_VERSION } from '../../core/meta.js';
-import { tokenHash } from '../../core/tokens.js';
+import { tokenHash, tokenSecretName } from '../../core/tokens.js';
 
 /** What a join token is checked against: the Robot must be a remote one and the Secret's `tokenHash` must match. */
 export type TokenCheck = 'ok' | 'denied' | 'unavailable';
@@ -18,9 +18,6 @@ export interface RobotTokenOptions {
 }
 
 export const ROBOT_TOKEN_DEFAULTS = { cacheMs: 5_000 } as const;
-
-/** The Secret the operator writes for a remote Robot (operator/controllers/robot-objects.ts). */
-export const robotTokenSecretName = (robot: string) => `rpa-robot-${robot}-token`.slice(0, 253);
 
 /**
  * Checks join tokens against the Kubernetes API, caching each Robot's hash briefly so a fleet
@@ -75,7 +72,7 @@ export class RobotTokens {
         spec?: { mode?: unknown };
       };
       if (obj.spec?.mode !== 'remote') return { at };
-      const secret = await this.core.readNamespacedSecret({ name: robotTokenSecretName(robot), namespace });
+      const secret = await this.core.readNamespacedSecret({ name: tokenSecretName(robot), namespace });
       const encoded = secret.data?.tokenHash;
       return encoded ? { at, hash: Buffer.from(encoded, 'base64').toString('utf8').trim() } : { at };
     } catch (err) {

@@ -8,6 +8,7 @@ import { remoteMetrics } from './metrics.js';
 import { RobotTokens } from './robot-tokens.js';
 import { QueueDispatcher } from './dispatcher.js';
 import { RemoteSession, type SessionTimings } from './session.js';
+import { bearerToken } from '../auth/plugin.js';
 
 export const REMOTE_DEFAULTS = {
   helloTimeoutMs: 10_000,
@@ -86,8 +87,7 @@ export const remoteRobotsRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (
   });
 
   app.get('/robots/connect', { websocket: true, config: { role: 'public' }, schema: { tags: ['robots'], summary: 'Remote robot WebSocket (see core/protocol.ts)', hide: true } }, (socket, req) => {
-    const header = req.headers.authorization;
-    const token = header ? /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] : undefined;
+    const token = bearerToken(req.headers.authorization);
     new RemoteSession(socket, token, { ...sessionDeps, logger: logger.child({ remote: req.ip }) });
   });
 };

@@ -2,7 +2,7 @@ import type { WebSocket } from '@fastify/websocket';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { ServerResponse } from 'node:http';
-import { errorBody, type Principal, roleAllows } from '../../core/api.js';
+import { errorBody, type Principal } from '../../core/api.js';
 import {
   type EventFilter,
   eventFilter,
@@ -15,6 +15,7 @@ import {
 import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { type CloseReason, EVENTS_DEFAULTS, EventHub, type EventsOptions, eventsMetrics, type Subscriber, type Transport } from '../event-hub.js';
+import { authorize, bearerToken } from '../auth/plugin.js';
 
 interface Sink {
   encode(m: LiveMessage): string;
@@ -130,8 +131,6 @@ function sseSink(res: ServerResponse): Sink {
   };
 }
 
-const bearer = (header: string | undefined) => (header ? /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] : undefined);
-const unauthorized = () => new ApiError(401, 'unauthorized', 'a valid API key is required: Authorization: Bearer <key>, or ?access_token=<key> for WebSockets');
 
 /** SSE unless the client plainly wants something else: curl's `*\/*` and no Accept at all are fine. */
 function acceptsEventStream(accept: string | undefined): boolean {
@@ -158,15 +157,10 @@ export function eventsRoutesWith(overrides: Partial<EventsOptions> = {}): Fastif
     });
 
     const authenticate = async (req: FastifyRequest<{ Querystring: EventsQuery }>, reply: FastifyReply) => {
-      const token = bearer(req.headers.authorization) ?? req.query.access_token;
-      const principal = token ? await deps.keys.lookup(token) : undefined;
-      if (!token || !principal) {
-        void reply.header('www-authenticate', 'Bearer realm="rpa"');
-        throw unauthorized();
-      }
-      if (!roleAllows(principal.role, 'viewer')) throw new ApiError(403, 'forbidden', `this needs the viewer role; key "${principal.name}" has ${principal.role}`);
-      req.principal = principal;
-      tokens.set(req, token);
+      const token = bearerToken(req.headers.authorization) ?? req.query.access_token;
+      req.principal = await authorize(deps.keys, token, 'viewer', reply, 'Authorization: Bearer <key>, or ?access_token=<key> for WebSockets');
+      // authorize() refused a missing token; the check only narrows the type.
+      if (token) tokens.set(req, token);
     };
 
     const filterFor = (p: Principal, q: EventsQuery): EventFilter => {

@@ -5,7 +5,8 @@ import { objectParams, robotList, type RobotLive, type RobotResource, robotResou
 import type { RobotPresence } from '../../core/presence.js';
 import type { RobotSpec } from '../../core/robot.js';
 import { PresenceStore } from '../../dataplane/presence.js';
-import { ROTATE_TOKEN_ANNOTATION, tokenSecretName } from '../../operator/controllers/robot-objects.js';
+import { tokenSecretName } from '../../core/tokens.js';
+import { ROTATE_TOKEN_ANNOTATION } from '../../operator/controllers/robot-objects.js';
 import type { ApiDeps } from '../deps.js';
 import { conflict } from '../errors.js';
 import { customResources, metadataOf, type StoredObject } from '../kube.js';

@@ -1,4 +1,4 @@
-import { newJoinToken, tokenHash } from '../../core/tokens.js';
+import { newJoinToken, tokenHash, tokenSecretName } from '../../core/tokens.js';
 import type { RobotSpec } from '../../core/robot.js';
 import { API_GROUP_VERSION } from '../../core/meta.js';
 
@@ -91,9 +91,8 @@ function stringifyQuantities(r: NonNullable<RobotSpec['resources']>) {
   return { ...(r.requests ? { requests: conv(r.requests) } : {}), ...(r.limits ? { limits: conv(r.limits) } : {}) };
 }
 
-export const tokenSecretName = (robot: string) => `rpa-robot-${robot}-token`.slice(0, 253);
 
-export { newJoinToken, tokenHash };
+export { newJoinToken, tokenHash, tokenSecretName };
 
 /**
  * The Secret that hands a remote Robot's join token to whoever installs the machine. The API
