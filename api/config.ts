@@ -5,6 +5,7 @@ import { resolveRedisUrl } from '../dataplane/redis.js';
 import { dataPlaneFromEnv } from '../dataplane/settings.js';
 import { API_DEFAULTS } from './app.js';
 import { API_KEYS_SECRET } from './auth/keys.js';
+import { configError } from '../core/config-error.js';
 
 /** Every setting of `rpa api`, with its flag, variable and default in this one place. */
 export const apiConfig = z.object({
@@ -49,8 +50,7 @@ export function loadApiConfig(flags: { port?: string; host?: string; redis?: str
     dataPlane: dataPlaneFromEnv(env),
   });
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `${NAMES[i.path.join('.')] ?? i.path.join('.')}: ${i.message}`);
-    throw new Error(`invalid API configuration:\n  ${lines.join('\n  ')}`);
+    throw configError('API configuration', parsed.error.issues, NAMES);
   }
   return parsed.data;
 }

@@ -5,6 +5,7 @@ import { VERSION } from '../core/version.js';
 import { dataPlaneSettings } from '../core/queue.js';
 import { dataPlaneFromEnv } from '../dataplane/settings.js';
 import { resolveRedisUrl } from '../dataplane/redis.js';
+import { configError } from '../core/config-error.js';
 
 /** Every setting of `rpa operator`, each with its flag, variable and default in this one place. */
 export const operatorConfig = z.object({
@@ -83,11 +84,7 @@ export function loadOperatorConfig(flags: { runtime?: string; namespace?: string
   };
   const parsed = operatorConfig.safeParse(raw);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => {
-      const path = i.path.join('.');
-      return `${NAMES[path] ?? path}: ${i.message}`;
-    });
-    throw new Error(`invalid operator configuration:\n  ${lines.join('\n  ')}`);
+    throw configError('operator configuration', parsed.error.issues, NAMES);
   }
   return parsed.data;
 }

@@ -4,6 +4,7 @@ import { namespaceName, resourceName } from '../core/meta.js';
 import { DEFAULT_DATA_PLANE, dataPlaneSettings } from '../core/queue.js';
 import { resolveRedisUrl } from '../dataplane/redis.js';
 import { dataPlaneFromEnv } from '../dataplane/settings.js';
+import { configError } from '../core/config-error.js';
 
 const csv = z
   .string()
@@ -63,11 +64,7 @@ export function loadRobotConfig(flags: Partial<Record<string, unknown>>, env: No
       redisUrl: '--redis / REDIS_URL',
       metricsPort: '--metrics-port / RPA_METRICS_PORT',
     };
-    const lines = parsed.error.issues.map((i) => {
-      const key = String(i.path[0] ?? '');
-      return `${envNames[key] ?? i.path.join('.')}: ${i.message}`;
-    });
-    throw new Error(`invalid robot configuration:\n  ${lines.join('\n  ')}`);
+    throw configError('robot configuration', parsed.error.issues, envNames);
   }
   return parsed.data;
 }

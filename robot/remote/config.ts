@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import { namespaceName, resourceName } from '../../core/meta.js';
 import { machineId } from '../../core/protocol.js';
+import { configError } from '../../core/config-error.js';
 
 const csv = z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
 
@@ -65,8 +66,7 @@ export function loadRemoteRobotConfig(flags: Partial<Record<string, unknown>>, e
       reconnectInitialMs: 'RPA_RECONNECT_INITIAL_MS',
       reconnectMaxMs: 'RPA_RECONNECT_MAX_MS',
     };
-    const lines = parsed.error.issues.map((i) => `${names[String(i.path[0] ?? '')] ?? i.path.join('.')}: ${i.message}`);
-    throw new Error(`invalid remote robot configuration:\n  ${lines.join('\n  ')}`);
+    throw configError('remote robot configuration', parsed.error.issues, names);
   }
   return parsed.data;
 }
