@@ -20,12 +20,11 @@ import { contentHash } from '../../core/hash.js';
 import type { JobView } from '../../core/job.js';
 import { perRegistry } from '../../core/per-registry.js';
 import { namespaceOfQueue, queueName } from '../../core/queue.js';
-import { robotSpec } from '../../core/robot.js';
 import { formatProblem, validateWorkflow } from '../../core/validate.js';
 import { ValidationCache } from '../../core/validation-cache.js';
 import type { WorkflowSpec } from '../../core/workflow.js';
 import type { IndexCursor } from '../../dataplane/job-index.js';
-import { pickRobot } from '../../operator/routing/pick-robot.js';
+import { pickRobot, robotCandidate } from '../../operator/routing/pick-robot.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError, badRequest, notFound } from '../errors.js';
 import { customResources } from '../kube.js';
@@ -124,10 +123,7 @@ export const jobsRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (plain, {
     const candidates = await Promise.all(
       list.map(async (r) => {
         const name = r.metadata?.name ?? '';
-        const parsed = robotSpec.safeParse(r.spec);
-        const spec = parsed.success ? parsed.data : robotSpec.parse({});
-        const depth = await deps.jobs.counts(queueName(namespace, name));
-        return { name, capabilities: spec.capabilities, waiting: depth.waiting, active: depth.active, capacity: Math.max(1, spec.maxReplicas * spec.jobsPerPod) };
+        return robotCandidate(name, r.spec, await deps.jobs.counts(queueName(namespace, name)));
       }),
     );
     const pick = pickRobot(selector, candidates);

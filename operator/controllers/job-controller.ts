@@ -6,10 +6,9 @@ import { jobSpec } from '../../core/job.js';
 import type { Logger } from '../../core/logger.js';
 import { API_GROUP, API_GROUP_VERSION, API_VERSION } from '../../core/meta.js';
 import { queueName } from '../../core/queue.js';
-import { robotSpec } from '../../core/robot.js';
 import { formatProblem, validateWorkflow } from '../../core/validate.js';
 import type { JobClient } from '../../dataplane/jobs.js';
-import { pickRobot } from '../routing/pick-robot.js';
+import { pickRobot, robotCandidate } from '../routing/pick-robot.js';
 import { type EventSink, NO_EVENTS } from '../runtime/events.js';
 import { type Informer, objectKey } from '../runtime/informer.js';
 import type { SharedInformers } from '../runtime/shared-informers.js';
@@ -119,11 +118,8 @@ export class JobController {
       .list()
       .filter((r) => r.metadata?.namespace === namespace)
       .map((r) => {
-        const s = robotSpec.safeParse(r.spec);
-        const rs = s.success ? s.data : robotSpec.parse({});
         const name = r.metadata?.name ?? '';
-        const load = this.opts.load?.(namespace, name);
-        return { name, capabilities: rs.capabilities, waiting: load?.waiting ?? 0, active: load?.active ?? 0, capacity: Math.max(1, rs.maxReplicas * rs.jobsPerPod) };
+        return robotCandidate(name, r.spec, this.opts.load?.(namespace, name));
       });
     const pick = pickRobot(spec.robotSelector, candidates);
     if (!pick.ok) return { blocked: { reason: pick.error.code, message: pick.error.message } };

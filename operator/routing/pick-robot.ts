@@ -2,6 +2,7 @@
  * Which Robot a Job goes to. Pure: the Job controller gathers the candidates (spec, queue depth,
  * capacity) and turns an error result into a condition on the Job.
  */
+import { robotSpec } from '../../core/robot.js';
 
 export interface RobotSelector {
   name?: string;
@@ -20,6 +21,16 @@ export interface RobotCandidate {
    * scales from zero, since the autoscaler will add them), connected machines for remote.
    */
   capacity: number;
+}
+
+/**
+ * A Robot custom resource as a routing candidate. An invalid spec routes like the defaults (the
+ * Robot's own status says why it is invalid); capacity assumes the autoscaler can add replicas.
+ */
+export function robotCandidate(name: string, rawSpec: unknown, load: { waiting: number; active: number } | undefined): RobotCandidate {
+  const parsed = robotSpec.safeParse(rawSpec);
+  const spec = parsed.success ? parsed.data : robotSpec.parse({});
+  return { name, capabilities: spec.capabilities, waiting: load?.waiting ?? 0, active: load?.active ?? 0, capacity: Math.max(1, spec.maxReplicas * spec.jobsPerPod) };
 }
 
 export interface PickOptions {
