@@ -3,6 +3,7 @@ import { API_GROUP, API_GROUP_VERSION, API_VERSION } from '../core/meta.js';
 import type { ResourceMetadata } from '../core/api-resources.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError, badRequest, conflict, notFound } from './errors.js';
+import { statusBody } from '../operator/runtime/api-errors.js';
 
 /** A custom object as the API server returns it; the spec is checked by whoever reads it. */
 export interface StoredObject {
@@ -16,30 +17,6 @@ export interface StoredObject {
 const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 
 const unavailable = (message: string) => new ApiError(503, 'unavailable', message);
-
-/** One field the API server rejected (422), as its Status reports it. */
-export interface FieldCause {
-  field?: string;
-  reason?: string;
-  message?: string;
-}
-
-interface KubeStatus {
-  message?: string;
-  details?: { causes?: FieldCause[] };
-}
-
-function statusBody(err: k8s.ApiException<unknown>): KubeStatus {
-  const raw: unknown = err.body;
-  if (typeof raw === 'string') {
-    try {
-      return JSON.parse(raw) as KubeStatus;
-    } catch {
-      return {};
-    }
-  }
-  return (raw ?? {}) as KubeStatus;
-}
 
 /**
  * A Kubernetes API failure in the API's error shape: 404 not_found, 409 conflict, 422 (the CRD's
