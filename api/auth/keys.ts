@@ -2,6 +2,7 @@ import * as k8s from '@kubernetes/client-node';
 import { type ApiKeyRecord, apiKeyRecord, type Principal } from '../../core/api.js';
 import type { Logger } from '../../core/logger.js';
 import { tokenHash } from '../../core/tokens.js';
+import { isNotFound } from '../../operator/runtime/api-errors.js';
 
 /** Finds who a bearer token belongs to. Tokens are compared by hash; the store never sees them stored in clear. */
 export interface KeyStore {
@@ -81,7 +82,7 @@ export class SecretKeyStore implements KeyStore {
       data = secret.data ?? {};
     } catch (err) {
       // No Secret yet means no keys beyond the static ones; anything else keeps the last good set.
-      if ((err as { code?: number }).code !== 404) {
+      if (!isNotFound(err)) {
         this.logger?.warn({ err: (err as Error).message, secret: `${this.namespace}/${this.name}` }, 'could not read API keys; keeping the last ones read');
         this.loadedAt = Date.now();
         return;

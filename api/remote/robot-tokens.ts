@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { API_GROUP, API_VERSION } from '../../core/meta.js';
 import { tokenHash, tokenSecretName } from '../../core/tokens.js';
+import { isNotFound } from '../../operator/runtime/api-errors.js';
 
 /** What a join token is checked against: the Robot must be a remote one and the Secret's `tokenHash` must match. */
 export type TokenCheck = 'ok' | 'denied' | 'unavailable';
@@ -76,14 +77,8 @@ export class RobotTokens {
       const encoded = secret.data?.tokenHash;
       return encoded ? { at, hash: Buffer.from(encoded, 'base64').toString('utf8').trim() } : { at };
     } catch (err) {
-      if (statusOf(err) === 404) return { at };
+      if (isNotFound(err)) return { at };
       throw err;
     }
   }
-}
-
-function statusOf(err: unknown): number | undefined {
-  if (err instanceof k8s.ApiException) return err.code;
-  const code = (err as { code?: unknown } | undefined)?.code;
-  return typeof code === 'number' ? code : undefined;
 }
